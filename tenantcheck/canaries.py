@@ -1,0 +1,57 @@
+"""Canary markers: a unique token per tenant, planted in everything it owns, looked for everywhere.
+
+A marker of tenant T in a response to anyone but T is a leak, wherever it appears, unless the requester
+itself put that marker into the request (an attacker naming a victim's key is not a leak by itself).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+MARKER = re.compile(r"tcm[0-9a-f]{16}")
+
+
+def new_marker() -> str:
+    """A fresh marker: a fixed prefix the scanner's regex finds, and 64 random bits."""
+    return "tcm" + secrets.token_hex(8)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sighting:
+    """One foreign marker seen in one place of one response."""
+
+    marker: str
+    owner: str
+    where: str
+
+
+class CanaryScanner:
+    """Knows which actor owns which marker and finds foreign markers in response parts."""
+
+    def __init__(self) -> None:
+        self._owners: dict[str, str] = {}
+
+    def register(self, marker: str, owner: str) -> None:
+        if not MARKER.fullmatch(marker):
+            raise ValueError(f"not a canary marker: {marker!r}")
+        self._owners[marker] = owner
+
+    def owner(self, marker: str) -> str | None:
+        return self._owners.get(marker)
+
+    def markers_of(self, owner: str) -> list[str]:
+        return [marker for marker, who in self._owners.items() if who == owner]
+
+    def scan(self, requester: str, parts: Iterable[tuple[str, str]], request_text: str = "") -> list[Sighting]:
+        """Foreign markers in ``parts`` (``(where, text)`` pairs), each reported once per place."""
+        found: dict[tuple[str, str], Sighting] = {}
+        for where, text in parts:
+            for marker in MARKER.findall(text):
+                owner = self._owners.get(marker)
+                if owner is None or owner == requester or marker in request_text:
+                    continue
+                found.setdefault((marker, where), Sighting(marker=marker, owner=owner, where=where))
+        return list(found.values())

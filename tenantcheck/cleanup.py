@@ -1,0 +1,103 @@
+"""``tenantcheck cleanup``: remove what earlier runs left on a target.
+
+Runs name everything with their run id (tenant ids ``tc-<run>-...``) and keep a secret-free record in
+``.tenantcheck/runs/`` until their own teardown succeeded. Cleanup finds leftovers by both: the admin
+API's tenant list (tenants whose id carries a run id), and the records (projects of pre-provisioned or
+self-asserted tenants, which outlive the run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from tenantcheck.environment import load_environment
+from tenantcheck.errors import TenantcheckError
+from tenantcheck.profile import load_profile
+from tenantcheck.recording import Recorder
+from tenantcheck.tenants import RUN_TENANT, AdminApiProvisioner, Tenant
+from tenantcheck.world import RUNS_DIR, Settings, World
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def records(env_name: str) -> list[tuple[Path, dict[str, Any]]]:
+    found = []
+    for path in sorted(RUNS_DIR.glob("*.json")):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if record.get("environment") == env_name:
+            found.append((path, record))
+    return found
+
+
+def cleanup(env_name: str, *, run_id: str | None, stale: bool) -> int:
+    """Remove the leftovers of one run (``run_id``) or of every run that is not running (``stale``)."""
+    env = load_environment(env_name)
+    if env.target.embedded:
+        print("nothing to clean: the embedded target lives only as long as its run")
+        return 0
+    assert env.target.base_url is not None
+    profile = load_profile(env.profile)
+    world = World(settings=Settings(env=env, profile=profile, run_id=run_id or "cleanup", base_url=env.target.base_url),
+                  recorder=Recorder())
+    try:
+        world.connect()
+    except TenantcheckError as error:
+        print(f"cleanup could not reach {env.target.base_url}: {error}")
+        return 2
+    chosen = [(path, record) for path, record in records(env.name)
+              if (record["run_id"] == run_id if run_id else not alive(int(record.get("pid", 0))))]
+    live_runs = {record["run_id"] for _, record in records(env.name) if alive(int(record.get("pid", 0)))}
+    wanted_runs = {run_id} if run_id else None
+    removed_tenants = removed_projects = 0
+    problems: list[str] = []
+    try:
+        if isinstance(world.provisioner, AdminApiProvisioner):
+            for tenant_id in world.provisioner.existing():
+                match = RUN_TENANT.match(tenant_id)
+                if not match or match.group(1) in live_runs:
+                    continue
+                if wanted_runs is None or match.group(1) in wanted_runs:
+                    world.provisioner.remove(tenant_id)
+                    removed_tenants += 1
+        else:
+            removed_projects, problems = remove_projects(world, chosen)
+    finally:
+        world.http.close()  # type: ignore[union-attr]
+    if not problems:
+        for path, _ in chosen:
+            path.unlink(missing_ok=True)
+    print(f"removed {removed_tenants} tenant(s) and {removed_projects} project(s)")
+    for problem in problems:
+        print(f"  could not remove: {problem}")
+    return 2 if problems else 0
+
+
+def remove_projects(world: World, chosen: list[tuple[Path, dict[str, Any]]]) -> tuple[int, list[str]]:
+    """Delete recorded projects, each with its owner's credentials."""
+    operation = world.operation("projects.delete")
+    removed, problems = 0, []
+    keys = {t.id: (t.key.get() if t.key else None) for t in world.settings.env.provisioning.tenants}
+    for _, record in chosen:
+        for tenant_id, project_id in record.get("projects", []):
+            tenant = Tenant(label=tenant_id, tenant_id=tenant_id, name=tenant_id, marker="", secret=keys.get(tenant_id))
+            owner = world.http.actor(tenant_id, world.auth(tenant), scan=False)  # type: ignore[union-attr]
+            reply = owner.call(operation, {"tenant_id": tenant_id, "id": project_id})
+            if reply.status in (200, 202, 204, 404):
+                removed += reply.status != 404
+            else:
+                problems.append(f"project {project_id} of {tenant_id}: {reply.status}")
+    return removed, problems

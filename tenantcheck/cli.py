@@ -1,0 +1,83 @@
+"""The ``tenantcheck`` command: run, cleanup, catalog, reference serve.
+
+``run`` is pytest underneath: every argument it does not know goes to pytest (``-n auto``, ``-k TC-04``).
+Exit codes: 0 isolated, 1 findings, 2 inconclusive, 3 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tenantcheck.catalog import CASES
+from tenantcheck.errors import ConfigError
+from tenantcheck.verdict import EXIT_CONFIG
+
+SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["run"]:  # before anything imports a pytest plugin's module (pytest must do that)
+        return run(args[1:])
+    options = build_parser().parse_args(args)
+    try:
+        code: int = options.handler(options)
+    except ConfigError as error:
+        print(f"tenantcheck: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    return code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from tenantcheck.reference.cli import add_serve_arguments, serve
+
+    parser = argparse.ArgumentParser(prog="tenantcheck", description="Tenant-isolation conformance harness.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="run the catalog (pytest underneath; extra arguments go to pytest)")
+    cleanup = commands.add_parser("cleanup", help="remove tenants and objects that earlier runs left behind")
+    cleanup.add_argument("--env", required=True, help="environment name or TOML path")
+    which = cleanup.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run-id", help="remove what this run created")
+    which.add_argument("--stale", action="store_true", help="remove what every finished or crashed run left")
+    cleanup.set_defaults(handler=run_cleanup)
+    catalog = commands.add_parser("catalog", help="list the catalog's cases")
+    catalog.set_defaults(handler=show_catalog)
+    reference = commands.add_parser("reference", help="the embedded reference target")
+    reference_commands = reference.add_subparsers(dest="reference_command", required=True, metavar="COMMAND")
+    serve_parser = reference_commands.add_parser("serve", help="serve the reference target on 127.0.0.1")
+    add_serve_arguments(serve_parser)
+    serve_parser.set_defaults(handler=serve)
+    return parser
+
+
+def run(args: list[str]) -> int:
+    """``pytest suites/ --env local ARGS``: the plugin does the rest and sets the exit code."""
+    import pytest
+
+    if not SUITES_DIR.is_dir():
+        print(f"tenantcheck: suites not found at {SUITES_DIR}; run from a checkout", file=sys.stderr)
+        return EXIT_CONFIG
+    if not any(arg == "--env" or arg.startswith("--env=") for arg in args):
+        args = ["--env", "local", *args]
+    return int(pytest.main([str(SUITES_DIR), *args]))
+
+
+def show_catalog(options: argparse.Namespace) -> int:
+    for case in CASES:
+        print(f"{case.id}  {case.name}")
+        print(f"       tries:   {case.tries}")
+        print(f"       decides: {case.oracles}")
+    return 0
+
+
+def run_cleanup(options: argparse.Namespace) -> int:
+    from tenantcheck.cleanup import cleanup
+
+    return cleanup(options.env, run_id=options.run_id, stale=options.stale)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

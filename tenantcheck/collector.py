@@ -1,0 +1,90 @@
+"""The controller's side of a run: gathers every check's result, decides, writes, summarizes.
+
+Under xdist, results reach the controller on the serialized test reports (``report.tenantcheck``), so
+the same code sees the same results with ``-n 0`` and ``-n 2``. Results are keyed by node id, findings
+by fingerprint.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from tenantcheck.catalog import SEVERITY_ORDER
+from tenantcheck.findings import CheckResult, Finding
+from tenantcheck.verdict import EXIT_CONFIG, EXIT_INCONCLUSIVE, RunVerdict, decide
+
+
+class Collector:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.results: dict[str, CheckResult] = {}
+        self.orphans: dict[str, Finding] = {}
+        self.verdict: RunVerdict | None = None
+        self.report_path: str | None = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "tenantcheck", None)
+        if data is not None:
+            self.results[report.nodeid] = CheckResult.from_dict(data)
+        for item in getattr(report, "tenantcheck_orphans", ()):
+            finding = Finding.from_dict(item)
+            self.orphans.setdefault(finding.fingerprint, finding)
+
+    @property
+    def findings(self) -> list[Finding]:
+        found: dict[str, Finding] = {}
+        for result in self.results.values():
+            for finding in result.findings:
+                found.setdefault(finding.fingerprint, finding)
+        for fingerprint, finding in self.orphans.items():
+            found.setdefault(fingerprint, finding)
+        return sorted(found.values(), key=lambda f: (SEVERITY_ORDER[f.severity], f.case, f.check))
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        from tenantcheck.plugin import RUN_KEY, report_dir
+        from tenantcheck.report import write_reports
+
+        results = sorted(self.results.values(), key=lambda r: r.check)
+        self.verdict = decide(results, self.orphans.values())
+        code = self.verdict.exit_code
+        if exitstatus == pytest.ExitCode.USAGE_ERROR:
+            code = EXIT_CONFIG
+        elif exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR) and code == 0:
+            code = EXIT_INCONCLUSIVE
+        run: dict[str, Any] = self.config.stash[RUN_KEY]
+        run["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+        path = write_reports(report_dir(self.config), self.config, results, self.findings, self.verdict)
+        self.report_path = str(path)
+        session.exitstatus = code
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.verdict is None:
+            return
+        tr = terminalreporter
+        tr.section("tenantcheck isolation summary")
+        per_case: dict[str, Counter[str]] = {}
+        for result in self.results.values():
+            per_case.setdefault(result.case, Counter())[result.verdict] += 1
+        for case in sorted(per_case):
+            counts = per_case[case]
+            cells = ", ".join(f"{counts[v]} {v}" for v in ("passed", "failed", "inconclusive", "not-applicable")
+                              if counts[v])
+            tr.write_line(f"  {case}: {cells}")
+        findings = self.findings
+        if findings:
+            tr.write_line("")
+            tr.write_line(f"  {len(findings)} finding(s), most severe first:")
+            for finding in findings[:10]:
+                tr.write_line(f"  [{finding.severity}] {finding.check}: {finding.title}", red=True)
+        undecided = [r for r in self.results.values() if r.verdict == "inconclusive"]
+        for result in undecided[:5]:
+            tr.write_line(f"  [inconclusive] {result.check}: {result.reason}", yellow=True)
+        markup = {"isolated": {"green": True}, "findings": {"red": True}}.get(self.verdict.verdict, {"yellow": True})
+        tr.write_line("")
+        tr.write_line(f"VERDICT: {self.verdict.verdict.upper()} ({self.verdict.reason}); exit code "
+                      f"{self.verdict.exit_code}", bold=True, **markup)
+        tr.write_line(f"report: {self.report_path}")

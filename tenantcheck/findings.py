@@ -1,0 +1,75 @@
+"""Findings and check results: plain data, serializable across xdist and into the JSON report.
+
+A finding's fingerprint depends only on what was found (case, oracle, operation, attacker and victim
+labels, title), never on run ids, generated names or server ids, so it is stable across runs and usable
+in baselines and waivers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from tenantcheck.catalog import Severity
+
+Verdict = Literal["passed", "failed", "inconclusive", "not-applicable"]
+VERDICTS: tuple[Verdict, ...] = ("passed", "failed", "inconclusive", "not-applicable")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    case: str
+    severity: Severity
+    oracle: str
+    title: str
+    check: str
+    operation: str | None = None
+    attacker: str | None = None
+    victim: str | None = None
+    detail: str = ""
+    evidence: tuple[dict[str, Any], ...] = ()
+    curl: str | None = None
+    fingerprint: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.fingerprint:
+            key = "|".join(
+                [self.case, self.oracle, self.operation or "", self.attacker or "", self.victim or "", self.title]
+            )
+            object.__setattr__(self, "fingerprint", hashlib.sha256(key.encode()).hexdigest()[:16])
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["evidence"] = list(self.evidence)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        return cls(**{**data, "evidence": tuple(data.get("evidence", ()))})
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckResult:
+    """The verdict of one check (one parametrized test), with its findings."""
+
+    check: str
+    case: str
+    nodeid: str
+    verdict: Verdict
+    reason: str = ""
+    operation: str | None = None
+    attacker: str | None = None
+    victim: str | None = None
+    findings: tuple[Finding, ...] = ()
+    duration: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["findings"] = [finding.to_dict() for finding in self.findings]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        findings = tuple(Finding.from_dict(item) for item in data.get("findings", ()))
+        return cls(**{**data, "findings": findings})

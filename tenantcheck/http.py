@@ -1,0 +1,292 @@
+"""HTTP to the target: one httpx client per identity, shared limits, retries, scanning, evidence.
+
+Every client carries a response event hook that reads the body, keeps a redacted copy of the exchange as
+evidence and hands foreign canary markers to the leak callback, so a leak is found wherever it appears,
+even in a request that no oracle looks at. Independent requests of a check go out concurrently through
+``Http.gather`` (a thread pool bounded by the environment's concurrency cap).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+from tenantcheck.canaries import CanaryScanner, Sighting
+from tenantcheck.errors import NotApplicable, TargetError
+from tenantcheck.profile import Operation
+from tenantcheck.redaction import Redactor, shell_word
+
+T = TypeVar("T")
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+EXCERPT = 2000
+EXCHANGE_KEY = "tenantcheck.exchange"
+LeakCallback = Callable[[str, list[Sighting], "Exchange"], None]
+
+
+class Limiter:
+    """Requests per second (evenly spaced) and a cap on requests in flight, shared by all clients."""
+
+    def __init__(self, rate: float, concurrency: int) -> None:
+        self._interval = 1.0 / rate
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self.concurrency = concurrency
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        with self._slots:
+            with self._lock:
+                now = time.monotonic()
+                start = max(now, self._next)
+                self._next = start + self._interval
+            if start > now:
+                time.sleep(start - now)
+            yield
+
+
+class CredentialAuth(httpx.Auth):
+    """Presents one identity: a header (bearer, API-key header, cookie or self-asserted tenant id)."""
+
+    def __init__(self, header: str, value: str) -> None:
+        self.header = header
+        self.value = value
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers[self.header] = self.value
+        yield request
+
+
+@dataclass(frozen=True, kw_only=True)
+class Exchange:
+    """One request and its answer, redacted: what a finding shows as evidence."""
+
+    actor: str
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str | None
+    status: int | None
+    response_headers: dict[str, str]
+    response_body: str
+    elapsed_ms: float
+    retries: int = 0
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def curl(self) -> str:
+        """A curl line that sends the same request; secrets stay ``$VARIABLES``."""
+        words = ["curl", "-sS", "-i", "-X", self.method, shell_word(self.url)]
+        for name, value in self.request_headers.items():
+            if name.lower() in ("host", "content-length", "accept-encoding", "connection", "user-agent", "accept"):
+                continue
+            words += ["-H", shell_word(f"{name}: {value}")]
+        if self.request_body:
+            words += ["--data-raw", shell_word(self.request_body)]
+        return " ".join(words)
+
+
+class Reply:
+    """A response with its evidence; JSON decoded lazily (``None`` when the body is not JSON)."""
+
+    def __init__(self, response: httpx.Response, exchange: Exchange) -> None:
+        self.response = response
+        self.exchange = exchange
+        self.status = response.status_code
+        self.text = response.text
+
+    @property
+    def json(self) -> Any:
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            return None
+
+    def pick(self, dotted: str | None) -> Any:
+        """The value at a dotted path of the JSON body (the whole body for ``None``)."""
+        value = self.json
+        for part in (dotted or "").split("."):
+            if not part:
+                continue
+            value = value.get(part) if isinstance(value, dict) else None
+        return value
+
+    def items(self, operation: Operation) -> list[Any] | None:
+        """A list operation's items, or ``None`` when the body does not have the profile's shape."""
+        value = self.pick(operation.items)
+        return value if isinstance(value, list) else None
+
+    def object(self, operation: Operation) -> dict[str, Any] | None:
+        value = self.pick(operation.object)
+        return value if isinstance(value, dict) else None
+
+    @property
+    def server_error(self) -> bool:
+        return self.status >= 500
+
+
+class Http:
+    """The run's HTTP side: limits, redaction, the canary scanner, and one client per actor."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        rate: float,
+        concurrency: int,
+        timeout: float,
+        retries: int,
+        scanner: CanaryScanner,
+        redactor: Redactor,
+        on_leak: LeakCallback,
+        write_refusal: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.limiter = Limiter(rate, concurrency)
+        self.timeout = httpx.Timeout(timeout)
+        self.retries = retries
+        self.scanner = scanner
+        self.redactor = redactor
+        self.on_leak = on_leak
+        self.write_refusal = write_refusal
+        self.transport = transport
+        self.retried = 0
+        self._clients: list[httpx.Client] = []
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="tenantcheck-http")
+
+    def actor(self, label: str, auth: CredentialAuth | None = None, *, scan: bool = True) -> Actor:
+        hooks = [self._make_hook(label, scan)]
+        client = httpx.Client(
+            base_url=self.base_url,
+            auth=auth,
+            timeout=self.timeout,
+            follow_redirects=False,
+            event_hooks={"response": hooks},
+            transport=self.transport,
+            limits=httpx.Limits(max_connections=self.limiter.concurrency),
+        )
+        self._clients.append(client)
+        return Actor(label, self, client)
+
+    def gather(self, calls: Sequence[Callable[[], T]]) -> list[T]:
+        """Run independent calls concurrently (within the concurrency cap); results in order."""
+        futures = [self._pool.submit(call) for call in calls]
+        return [future.result() for future in futures]
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        for client in self._clients:
+            client.close()
+
+    def _make_hook(self, label: str, scan: bool) -> Callable[[httpx.Response], None]:
+        def hook(response: httpx.Response) -> None:
+            response.read()
+            exchange = self._exchange(label, response)
+            response.extensions[EXCHANGE_KEY] = exchange
+            if not scan:
+                return
+            request = response.request
+            request_text = str(request.url) + request.content.decode("utf-8", "replace")
+            parts = [("body", response.text)]
+            parts += [(f"header {name}", value) for name, value in response.headers.items()]
+            sightings = self.scanner.scan(label, parts, request_text)
+            if sightings:
+                self.on_leak(label, sightings, exchange)
+
+        return hook
+
+    def _exchange(self, label: str, response: httpx.Response) -> Exchange:
+        request = response.request
+        body = request.content.decode("utf-8", "replace") if request.content else None
+        return Exchange(
+            actor=label,
+            method=request.method,
+            url=self.redactor.text(str(request.url)),
+            request_headers=self.redactor.headers(dict(request.headers)),
+            request_body=self.redactor.text(body[:EXCERPT]) if body else None,
+            status=response.status_code,
+            response_headers=self.redactor.headers(dict(response.headers)),
+            response_body=self.redactor.text(response.text[:EXCERPT]),
+            elapsed_ms=round(response.elapsed.total_seconds() * 1000, 1),
+        )
+
+
+class Actor:
+    """One identity talking to the target (a tenant, the anonymous caller, or the admin)."""
+
+    def __init__(self, label: str, http: Http, client: httpx.Client) -> None:
+        self.label = label
+        self.http = http
+        self.client = client
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        """Send one request with retries; a target that never answers is a ``TargetError``."""
+        if method not in IDEMPOTENT and self.http.write_refusal:
+            raise NotApplicable(self.http.write_refusal)
+        content = None if json_body is None else json.dumps(json_body).encode()
+        send_headers = dict(headers or {})
+        if content is not None:
+            send_headers.setdefault("Content-Type", "application/json")
+        attempts = self.http.retries + 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                with self.http.limiter.slot():
+                    response = self.client.request(method, path, content=content, headers=send_headers)
+            except httpx.TransportError as error:
+                safe = isinstance(error, httpx.ConnectError) or method in IDEMPOTENT
+                if last or not safe:
+                    raise TargetError(f"{method} {path}: {type(error).__name__}: {error}") from None
+                self._backoff(attempt, None)
+                continue
+            if response.status_code in RETRY_STATUSES and method in IDEMPOTENT and not last:
+                self._backoff(attempt, response.headers.get("Retry-After"))
+                continue
+            exchange: Exchange = response.extensions[EXCHANGE_KEY]
+            if attempt:
+                exchange = Exchange(**{**exchange.to_dict(), "retries": attempt})
+            return Reply(response, exchange)
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    def call(
+        self,
+        operation: Operation,
+        values: dict[str, Any],
+        *,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        path_suffix: str = "",
+    ) -> Reply:
+        """Call a profile operation with ``values`` filling its templates (``body`` replaces the body)."""
+        payload = operation.render_body(values) if body is None else body
+        return self.request(
+            operation.method, operation.render_path(values) + path_suffix, json_body=payload, headers=headers
+        )
+
+    def _backoff(self, attempt: int, retry_after: str | None) -> None:
+        self.http.retried += 1
+        delay = min(0.1 * 2**attempt, 5.0) * (1 + random.random() / 2)
+        if retry_after:
+            with suppress(ValueError):
+                delay = min(float(retry_after), 30.0)
+        time.sleep(delay)

@@ -1,0 +1,98 @@
+"""How a check decides: the catalog's oracles as functions over replies.
+
+- control: the owner sees its own object (else the check is inconclusive, never passed);
+- denial: a cross-tenant request gets a status the environment's policy accepts;
+- state: after a write or delete attempt the owner's object is unchanged and still there;
+- ownership: objects and list items carry their owner's tenant id;
+- canary: automatic, on every response (see ``tenantcheck.http``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tenantcheck.checks import Check
+from tenantcheck.errors import Inconclusive
+from tenantcheck.http import Reply
+from tenantcheck.world import World
+
+REFUSALS = frozenset({400, 401, 403, 404, 422})
+
+
+def ok(reply: Reply) -> bool:
+    return 200 <= reply.status < 300
+
+
+def control(world: World, owner: str, operation: str, values: dict[str, Any], *, expect: str) -> Reply:
+    """Positive control: ``owner`` calls ``operation`` and finds ``expect`` in the answer (polled)."""
+    op = world.operation(operation)
+    reply = world.poll(lambda: world.actor(owner).call(op, {**world.values_base(owner), **values}),
+                       lambda r: ok(r) and expect in r.text)
+    if not ok(reply) or expect not in reply.text:
+        waited = world.settings.env.policy.consistency_window
+        raise Inconclusive(
+            f"positive control failed: {owner} could not see its own object through {operation} "
+            f"(status {reply.status}{f', after polling {waited:g}s' if waited else ''})"
+        )
+    return reply
+
+
+def denied(world: World, check: Check, reply: Reply, *, what: str, refusals: frozenset[int] | None = None) -> None:
+    """Denial oracle: the status is one the policy accepts; a 2xx means the attempt went through."""
+    accepted = set(world.settings.deny_statuses) | set(refusals or ())
+    if reply.status in accepted:
+        return
+    if reply.server_error:
+        raise Inconclusive(f"{what}: the target answered {reply.status}")
+    who = check.subject.attacker or "anonymous"
+    victim = check.subject.victim or "another tenant"
+    if ok(reply):
+        check.fail(oracle="denial", severity="critical", replies=[reply],
+                   title=f"{who} was served {what} of {victim} (status {reply.status}, expected a denial)",
+                   detail=f"expected one of {sorted(accepted)}")
+    check.fail(oracle="denial", severity="medium", replies=[reply],
+               title=f"{who} got {reply.status} for {what} of {victim}, not a denial the policy accepts",
+               detail=f"accepted: {sorted(accepted)}; a different answer discloses existence or breaks the contract")
+
+
+def unchanged(world: World, check: Check, owner: str, operation: str, values: dict[str, Any], *,
+              extract: Callable[[Reply], Any], expected: Any, attempt: Reply, what: str) -> None:
+    """State oracle: the owner re-reads (whatever the attempt got); the object is there and unchanged."""
+    op = world.operation(operation)
+    reread = world.actor(owner).call(op, {**world.values_base(owner), **values})
+    if reread.server_error:
+        raise Inconclusive(f"re-read of {what} failed: {reread.status}")
+    if not ok(reread):
+        check.fail(oracle="state", severity="critical", replies=[attempt, reread],
+                   title=f"{check.subject.attacker} deleted {what} of {owner}",
+                   detail=f"the attempt got {attempt.status}; the owner's re-read got {reread.status}")
+    found = extract(reread)
+    if found != expected:
+        check.fail(oracle="state", severity="critical", replies=[attempt, reread],
+                   title=f"{check.subject.attacker} changed {what} of {owner}",
+                   detail=f"the attempt got {attempt.status}; before: {expected!r}; after: {found!r}")
+
+
+def owner_field_is(world: World, check: Check, reply: Reply, item: Any, owner: str, *, what: str,
+                   resource: str) -> None:
+    """Ownership oracle: an object's owner field (when the profile names one) is ``owner``'s tenant id."""
+    spec = world.settings.profile.resource(resource)
+    field = spec.owner_field if spec else None
+    if field is None or not isinstance(item, dict) or field not in item:
+        return
+    expected = world.tenant_id(owner)
+    if item[field] != expected:
+        check.fail(oracle="ownership", severity="high", replies=[reply],
+                   title=f"{what} created by {owner} is owned by another tenant id",
+                   detail=f"{field} = {item[field]!r}, expected {expected!r}")
+
+
+def items_of(check: Check, reply: Reply, world: World, operation: str) -> list[Any]:
+    """A list answer's items; a wrong shape or a failed request makes the check inconclusive."""
+    if not ok(reply):
+        raise Inconclusive(f"{operation} answered {reply.status}: {reply.text[:200]}")
+    items = reply.items(world.operation(operation))
+    if items is None:
+        raise Inconclusive(f"{operation} did not answer the profile's list shape: {reply.text[:200]}")
+    return items

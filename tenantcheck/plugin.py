@@ -1,0 +1,305 @@
+"""The pytest plugin: wires options, markers, fixtures and hooks to the engine.
+
+It is active only when ``--env`` is given (``tenantcheck run`` always gives it), so installing
+tenantcheck never changes an unrelated pytest run. The controller (the only process without xdist)
+starts the embedded target, collects every check's result from the reports, writes the report and sets
+the exit code: 0 isolated, 1 findings, 2 inconclusive, 3 configuration error.
+"""
+
+from __future__ import annotations
+
+import secrets
+import signal
+from collections.abc import Generator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tenantcheck.catalog import CASES_BY_ID
+from tenantcheck.checks import Check, Subject
+from tenantcheck.environment import Environment, load_environment
+from tenantcheck.errors import CheckStop, ConfigError
+from tenantcheck.findings import CheckResult, Finding
+from tenantcheck.profile import Profile, load_profile
+from tenantcheck.recording import CheckContext, Recorder
+from tenantcheck.tenants import tenant_labels
+from tenantcheck.verdict import EXIT_CONFIG
+from tenantcheck.world import Settings, World
+
+ENV_KEY = pytest.StashKey[Environment]()
+PROFILE_KEY = pytest.StashKey[Profile]()
+RUN_KEY = pytest.StashKey[dict[str, Any]]()
+RECORDER_KEY = pytest.StashKey[Recorder]()
+CONTEXT_KEY = pytest.StashKey[CheckContext]()
+SUBJECT_KEY = pytest.StashKey[Subject]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tenantcheck", "tenant isolation checks")
+    group.addoption("--env", dest="tenantcheck_env", default=None,
+                    help="environment name (environments/NAME.toml) or path to a TOML file; activates tenantcheck")
+    group.addoption("--profile", dest="tenantcheck_profile", default=None,
+                    help="profile name or path (default: the environment's)")
+    group.addoption("--tenants", dest="tenantcheck_tenants", type=int, default=2,
+                    help="number of test tenants to provision (default 2)")
+    group.addoption("--run-id", dest="tenantcheck_run_id", default=None,
+                    help="run id (8 hex digits; default: random)")
+    group.addoption("--report-dir", dest="tenantcheck_report_dir", default="reports",
+                    help="where reports/<run-id>/ is written")
+    group.addoption("--allow-production-writes", dest="tenantcheck_allow_production_writes", action="store_true",
+                    help="allow writes on an environment marked production (with dedicated test tenants)")
+    group.addoption("--flaw", dest="tenantcheck_flaws", action="append", default=[],
+                    help="embedded target only: switch on a reference flaw (repeatable)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "case(id): the catalog case a check belongs to (TC-01 ... RV-04)")
+    config.addinivalue_line(
+        "markers", "over(operations=(), pairs='cross', variants=()): what a check is parametrized over")
+    if not config.getoption("tenantcheck_env"):
+        return
+    try:
+        env, profile = load_configuration(config)
+    except ConfigError as error:
+        pytest.exit(f"tenantcheck: {error}", returncode=EXIT_CONFIG)
+    config.stash[ENV_KEY] = env
+    config.stash[PROFILE_KEY] = profile
+    config.stash[RECORDER_KEY] = Recorder()
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        config.stash[RUN_KEY] = dict(workerinput["tenantcheck"])
+        return
+    run_id = config.getoption("tenantcheck_run_id") or secrets.token_hex(4)
+    config.stash[RUN_KEY] = {"run_id": run_id, "base_url": env.target.base_url, "admin_token": None,
+                             "started": datetime.now(UTC).isoformat(timespec="seconds")}
+    from tenantcheck.collector import Collector
+
+    config.pluginmanager.register(Collector(config), "tenantcheck-collector")
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(XdistHooks(), "tenantcheck-xdist")
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
+def load_configuration(config: pytest.Config) -> tuple[Environment, Profile]:
+    env = load_environment(config.getoption("tenantcheck_env"))
+    flaws = [flaw for item in config.getoption("tenantcheck_flaws") for flaw in item.split(",") if flaw]
+    if flaws:
+        if not env.target.embedded:
+            raise ConfigError("--flaw switches flaws of the embedded reference target; this environment has none")
+        env = env.model_copy(update={"target": env.target.model_copy(update={"flaws": [*env.target.flaws, *flaws]})})
+    if env.target.embedded:
+        from tenantcheck.embedded import check_flaws
+
+        check_flaws(env.target.flaws)
+    profile = load_profile(config.getoption("tenantcheck_profile") or env.profile)
+    if config.getoption("tenantcheck_tenants") < 2:
+        raise ConfigError("--tenants must be at least 2: isolation needs an attacker and a victim")
+    return env, profile
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM behaves like Ctrl-C, so session teardown still removes what the run created."""
+    raise KeyboardInterrupt
+
+
+class XdistHooks:
+    """Hands the run (id, target URL, admin token) from the controller to each worker."""
+
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput["tenantcheck"] = node.config.stash[RUN_KEY]
+
+
+def active(config: pytest.Config) -> bool:
+    return ENV_KEY in config.stash
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Start the embedded reference target once, in the controller, before xdist starts workers."""
+    config = session.config
+    if not active(config) or hasattr(config, "workerinput"):
+        return
+    env = config.stash[ENV_KEY]
+    if env.target.embedded:
+        from tenantcheck.embedded import start_embedded
+
+        try:
+            process = start_embedded(env, env.target.mode or config.stash[PROFILE_KEY].identity.mode)
+        except Exception as error:
+            pytest.exit(f"tenantcheck: the embedded reference target did not start: {error}", returncode=2)
+        config.add_cleanup(process.stop)
+        config.stash[RUN_KEY].update(base_url=process.base_url, admin_token=process.admin_token)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    if not active(config):
+        return []
+    env, run = config.stash[ENV_KEY], config.stash[RUN_KEY]
+    target = run.get("base_url") or "(embedded, starting)"
+    flaws = f", flaws: {', '.join(env.target.flaws)}" if env.target.flaws else ""
+    return [f"tenantcheck: environment {env.name} -> {target}{flaws}",
+            f"tenantcheck: profile {config.stash[PROFILE_KEY].name}, run id {run['run_id']}, "
+            f"tenants {config.getoption('tenantcheck_tenants')}"]
+
+
+# --------------------------------------------------------------------------- parametrization
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "subject" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("over")
+    options = dict(marker.kwargs) if marker else {}
+    labels = tenant_labels(metafunc.config.getoption("tenantcheck_tenants"))
+    subjects = list(expand(labels, options))
+    metafunc.parametrize("subject", subjects, ids=[subject.id for subject in subjects])
+
+
+def expand(labels: list[str], options: dict[str, Any]) -> Iterator[Subject]:
+    """Subjects for a check: operations x variants x (attacker, victim) pairs, in a stable order."""
+    pairs = options.get("pairs", "cross")
+    if pairs == "cross":
+        people: list[tuple[str | None, str | None]] = [(a, v) for v in labels for a in labels if a != v]
+    elif pairs == "each":
+        people = [(label, None) for label in labels]
+    else:
+        people = [(None, None)]
+    for operation in options.get("operations") or (None,):
+        for variant in options.get("variants") or (None,):
+            for attacker, victim in people:
+                yield Subject(operation=operation, variant=variant, attacker=attacker, victim=victim)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Let ``-k TC-04`` select a case: the case id becomes a keyword of its checks."""
+    for item in items:
+        marker = item.get_closest_marker("case")
+        if marker:
+            item.extra_keyword_matches.add(marker.args[0])
+    if items and not active(config) and any(item.get_closest_marker("case") for item in items):
+        pytest.exit("tenantcheck: suites need an environment: add --env local (or use `tenantcheck run`)",
+                    returncode=EXIT_CONFIG)
+
+
+# --------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def world(pytestconfig: pytest.Config) -> Iterator[World]:
+    """The target with this worker's provisioned, seeded tenants; torn down after the session."""
+    run = pytestconfig.stash[RUN_KEY]
+    workerinput = getattr(pytestconfig, "workerinput", {})
+    settings = Settings(
+        env=pytestconfig.stash[ENV_KEY],
+        profile=pytestconfig.stash[PROFILE_KEY],
+        run_id=run["run_id"],
+        base_url=run["base_url"],
+        worker=workerinput.get("workerid", "").replace("gw", "w"),
+        workers=int(workerinput.get("workercount", 1)),
+        tenants=pytestconfig.getoption("tenantcheck_tenants"),
+        admin_token=run.get("admin_token"),
+        allow_production_writes=pytestconfig.getoption("tenantcheck_allow_production_writes"),
+    )
+    built = World(settings=settings, recorder=pytestconfig.stash[RECORDER_KEY])
+    try:
+        built.start()
+        yield built
+    finally:
+        problems = built.close()
+        if problems:
+            pytestconfig.stash[RUN_KEY]["cleanup_problems"] = problems
+
+
+@pytest.fixture
+def subject(request: pytest.FixtureRequest) -> Subject:
+    """What this check is about (operation, variant, attacker, victim); parametrized by the plugin."""
+    value: Subject = request.param
+    return value
+
+
+@pytest.fixture
+def check(request: pytest.FixtureRequest, subject: Subject) -> Check:
+    """Records this check's findings (with evidence) and ends it with a verdict."""
+    return Check(request.node.stash[CONTEXT_KEY], subject)
+
+
+# --------------------------------------------------------------------------- per-check verdicts
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    marker = item.get_closest_marker("case")
+    if marker is None or not active(item.config):
+        return
+    case = marker.args[0]
+    if case not in CASES_BY_ID:
+        raise pytest.UsageError(f"unknown case id {case!r} on {item.nodeid}")
+    callspec = getattr(item, "callspec", None)
+    subject = callspec.params.get("subject", Subject()) if callspec else Subject()
+    item.stash[SUBJECT_KEY] = subject
+    item.stash[CONTEXT_KEY] = CheckContext(check=f"{case}[{subject.id}]", case=case, operation=subject.operation,
+                                           attacker=subject.attacker, victim=subject.victim)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    context = item.stash.get(CONTEXT_KEY, None)
+    if context is None:
+        return (yield)
+    recorder = item.config.stash[RECORDER_KEY]
+    recorder.begin(context)
+    try:
+        result = yield
+    finally:
+        recorder.end()
+    if context.findings:  # the canary hook found a leak in a check whose own oracles passed
+        raise AssertionError("; ".join(f"[{f.severity}] {f.title}" for f in context.findings))
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report = yield
+    context = item.stash.get(CONTEXT_KEY, None)
+    if context is None:
+        return report
+    orphans = item.config.stash[RECORDER_KEY].take_orphans()
+    if orphans:
+        report.tenantcheck_orphans = [finding.to_dict() for finding in orphans]
+    if call.when == "call" or (call.when == "setup" and report.outcome != "passed"):
+        result = verdict_of(item, context, call)
+        report.tenantcheck = result.to_dict()
+        if call.excinfo is not None and isinstance(call.excinfo.value, CheckStop) and not context.findings:
+            report.outcome = "skipped"
+            report.longrepr = (str(item.path), item.location[1] or 0, f"{result.verdict}: {result.reason}")
+    return report
+
+
+def verdict_of(item: pytest.Item, context: CheckContext, call: pytest.CallInfo[None]) -> CheckResult:
+    """Fail closed: only a check that ran to its end with no finding has passed."""
+    error = call.excinfo.value if call.excinfo is not None else None
+    findings: tuple[Finding, ...] = tuple(context.findings)
+    if findings:
+        verdict, reason = "failed", f"{len(findings)} finding(s)"
+    elif error is None:
+        verdict, reason = "passed", ""
+    elif isinstance(error, CheckStop):
+        verdict, reason = error.verdict, str(error)
+    else:
+        verdict, reason = "inconclusive", f"{type(error).__name__}: {error}"[:500]
+    return CheckResult(check=context.check, case=context.case, nodeid=item.nodeid, verdict=verdict,  # type: ignore[arg-type]
+                       reason=reason, operation=context.operation, attacker=context.attacker,
+                       victim=context.victim, findings=findings, duration=round(call.duration, 3))
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
+    """Show undecided checks as INCONCLUSIVE / N/A, never as a plain skip or pass."""
+    result = getattr(report, "tenantcheck", None)
+    if result is None:
+        return None
+    if result["verdict"] == "inconclusive" and report.outcome == "skipped":
+        return "inconclusive", "I", ("INCONCLUSIVE", {"yellow": True})
+    if result["verdict"] == "not-applicable":
+        return "not applicable", "n", ("N/A", {"cyan": True})
+    return None
+
+
+def report_dir(config: pytest.Config) -> Path:
+    return Path(str(config.getoption("tenantcheck_report_dir"))) / str(config.stash[RUN_KEY]["run_id"])
+

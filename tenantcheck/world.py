@@ -1,0 +1,387 @@
+"""One worker's view of the target: settings, actors, provisioned tenants and their seeded objects.
+
+Built once per session (per xdist worker) by the plugin's ``world`` fixture. Everything it creates is
+registered for removal, and a run record in ``.tenantcheck/runs/`` names it (without secrets) until
+teardown has removed it, so ``tenantcheck cleanup`` can finish the job after a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from faker import Faker
+
+from tenantcheck.canaries import CanaryScanner, new_marker
+from tenantcheck.environment import Environment
+from tenantcheck.errors import Inconclusive, NotApplicable, TargetError
+from tenantcheck.http import Actor, CredentialAuth, Http, Reply
+from tenantcheck.profile import Operation, Profile
+from tenantcheck.recording import Recorder
+from tenantcheck.redaction import Redactor
+from tenantcheck.tenants import (
+    AdminApiProvisioner,
+    FixedProvisioner,
+    Provisioner,
+    SignupProvisioner,
+    Tenant,
+    planned_ids,
+    secret_variable,
+    tenant_labels,
+)
+
+RUNS_DIR = Path(".tenantcheck") / "runs"
+ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything a worker needs to know about the run, handed from controller to workers."""
+
+    env: Environment
+    profile: Profile
+    run_id: str
+    base_url: str
+    worker: str = ""
+    workers: int = 1
+    tenants: int = 2
+    admin_token: str | None = None
+    allow_production_writes: bool = False
+
+    @property
+    def mode(self) -> str:
+        return self.env.target.mode or self.profile.identity.mode
+
+    @property
+    def deny_statuses(self) -> list[int]:
+        return self.env.policy.deny_statuses or self.profile.defaults.deny_statuses
+
+    def write_refusal(self) -> str | None:
+        """Why writes are refused on this environment, or ``None`` when they are allowed."""
+        safety = self.env.safety
+        if not safety.allow_writes and not (safety.production and self.allow_production_writes):
+            return f"environment {self.env.name!r} does not allow writes ([safety] allow_writes = false)"
+        if safety.production and not (self.allow_production_writes and safety.test_tenants):
+            return (
+                f"environment {self.env.name!r} is production: writes need --allow-production-writes "
+                "and dedicated test tenants in [safety] test_tenants"
+            )
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Project:
+    id: str
+    owner: str
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deployment:
+    id: str
+    project_id: str
+    owner: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class File:
+    project_id: str
+    path: str
+    content: str
+    owner: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content.encode()).hexdigest()
+
+
+@dataclass(kw_only=True)
+class Seed:
+    """What a tenant owns from the start; checks that change things make fresh objects instead."""
+
+    project: Project | None = None
+    deployment: Deployment | None = None
+    file: File | None = None
+
+
+@dataclass(kw_only=True)
+class World:
+    settings: Settings
+    recorder: Recorder
+    scanner: CanaryScanner = field(default_factory=CanaryScanner)
+    redactor: Redactor = field(default_factory=Redactor)
+    tenants: dict[str, Tenant] = field(default_factory=dict)
+    seeds: dict[str, Seed] = field(default_factory=dict)
+    created: list[tuple[str, str]] = field(default_factory=list)
+    markers: dict[str, str] = field(default_factory=dict)
+    http: Http | None = None
+    anonymous: Actor | None = None
+    admin: Actor | None = None
+    provisioner: Provisioner | None = None
+    search_word: str = ""
+    faker: Faker = field(default_factory=Faker)
+
+    # ----------------------------------------------------------------- set up and tear down
+    def start(self) -> None:
+        """Reach the target, provision the tenants and seed them; any failure is ``Inconclusive``."""
+        self.connect()
+        settings = self.settings
+        self._write_record()
+        labels = tenant_labels(settings.tenants)
+        for label, tenant_id in zip(labels, planned_ids(settings.env, settings.run_id, settings.worker, labels),
+                                    strict=True):
+            self._provision(label, tenant_id)
+        for label in labels:
+            self.seeds[label] = self._seed(label)
+
+    def connect(self) -> None:
+        """Clients, limits and the provisioner, and a first request that proves the target answers."""
+        settings = self.settings
+        safety = settings.env.safety
+        share = max(settings.workers, 1)
+        self.http = Http(
+            settings.base_url,
+            rate=safety.requests_per_second / share,
+            concurrency=max(1, safety.max_concurrency // share),
+            timeout=safety.timeout,
+            retries=safety.retries,
+            scanner=self.scanner,
+            redactor=self.redactor,
+            on_leak=self.recorder.leak,
+            write_refusal=settings.write_refusal(),
+        )
+        self.redactor.add_header(settings.profile.identity.credential_header)
+        self.faker.seed_instance(zlib.crc32(f"{settings.run_id}{settings.worker}".encode()))
+        self.search_word = f"quasar{settings.run_id}"
+        self.anonymous = self.http.actor(ANONYMOUS)
+        self.markers[ANONYMOUS] = new_marker()
+        self.scanner.register(self.markers[ANONYMOUS], ANONYMOUS)
+        if settings.admin_token:
+            self.redactor.add(settings.admin_token, "ADMIN_TOKEN")
+            self.admin = self.http.actor("admin", CredentialAuth("Authorization", f"Bearer {settings.admin_token}"),
+                                         scan=False)
+        self._check_reachable()
+        self.provisioner = self._provisioner()
+
+    def close(self) -> list[str]:
+        """Remove everything the run created; returns what could not be removed."""
+        problems: list[str] = []
+        if self.http is None:
+            return problems
+        for owner, project_id in reversed(self.created):
+            if self.provisioner is not None and self.provisioner.removes_data and owner != ANONYMOUS:
+                continue
+            problems += self._attempt(f"delete project {project_id}", lambda o=owner, p=project_id: self._delete(o, p))
+        if self.provisioner is not None and self.provisioner.removes_data:
+            for tenant in self.tenants.values():
+                problems += self._attempt(f"remove tenant {tenant.tenant_id}",
+                                          lambda t=tenant: self.provisioner.remove(t.tenant_id))
+        if not problems:
+            self._record_path().unlink(missing_ok=True)
+        self.http.close()
+        return problems
+
+    # ----------------------------------------------------------------- what suites use
+    def actor(self, label: str) -> Actor:
+        if label == ANONYMOUS:
+            assert self.anonymous is not None
+            return self.anonymous
+        return self.tenants[label].client
+
+    def operation(self, name: str) -> Operation:
+        """The profile's operation, or ``NotApplicable`` when the profile lacks it."""
+        operation = self.settings.profile.operation(name)
+        if operation is None:
+            raise NotApplicable(f"the profile {self.settings.profile.name!r} has no operation {name}")
+        return operation
+
+    def seed(self, label: str) -> Seed:
+        return self.seeds.get(label) or Seed()
+
+    def seeded_project(self, label: str) -> Project:
+        project = self.seed(label).project
+        if project is None:
+            raise Inconclusive(f"{label} has no seeded project (seeding failed or the profile cannot create one)")
+        return project
+
+    def tenant_id(self, label: str) -> str:
+        return self.settings.env.target.default_tenant if label == ANONYMOUS else self.tenants[label].tenant_id
+
+    def values(self, owner: str) -> dict[str, Any]:
+        """Fresh realistic values for a new object of ``owner``; sensitive ones carry its marker."""
+        marker = self.markers[owner]
+        stamp = self.settings.run_id
+        return {
+            "tenant_id": self.tenant_id(owner),
+            "name": f"{self.faker.catch_phrase()} {marker}",
+            "description": f"{self.faker.sentence(nb_words=8)} {self.search_word} {marker}",
+            "file_path": f"docs/{self.faker.slug()}-{stamp}-{marker}.md",
+            "content": f"# {self.faker.bs()}\n{self.faker.paragraph()} {self.search_word} {marker}\n",
+            "provider": "cloudflare-pages",
+        }
+
+    def new_project(self, owner: str) -> Project:
+        """Create a project for ``owner`` (a tenant label or ``anonymous``) and register it for removal."""
+        operation = self.operation("projects.create")
+        resource = self.settings.profile.resource("projects")
+        assert resource is not None
+        values = self.values(owner)
+        reply = self.actor(owner).call(operation, values)
+        identifier = self._created_id(reply, resource.id_field, operation)
+        self.created.append((owner, identifier))
+        self._write_record()
+        return Project(id=identifier, owner=owner, name=values["name"], description=values["description"])
+
+    def new_deployment(self, owner: str, project: Project) -> Deployment:
+        operation = self.operation("deployments.create")
+        resource = self.settings.profile.resource("deployments")
+        assert resource is not None
+        reply = self.actor(owner).call(operation, {**self.values(owner), "project_id": project.id})
+        return Deployment(id=self._created_id(reply, resource.id_field, operation), project_id=project.id,
+                          owner=owner)
+
+    def new_file(self, owner: str, project: Project) -> File:
+        operation = self.operation("files.write")
+        values = {**self.values(owner), "project_id": project.id}
+        reply = self.actor(owner).call(operation, values)
+        if reply.status not in (200, 201):
+            raise Inconclusive(f"{owner} could not store a file: {reply.status} {reply.text[:200]}")
+        return File(project_id=project.id, path=values["file_path"], content=values["content"], owner=owner)
+
+    def read(self, owner: str, name: str, values: dict[str, Any]) -> Reply:
+        """An owner's read, polled within the consistency window until it succeeds."""
+        return self.poll(lambda: self.actor(owner).call(self.operation(name), {**self.values_base(owner), **values}),
+                         lambda reply: 200 <= reply.status < 300)
+
+    def values_base(self, owner: str) -> dict[str, Any]:
+        return {"tenant_id": self.tenant_id(owner)}
+
+    def poll(self, attempt: Any, done: Any) -> Reply:
+        """Repeat ``attempt`` until ``done(reply)`` or the environment's consistency window has passed."""
+        import time
+
+        policy = self.settings.env.policy
+        deadline = time.monotonic() + policy.consistency_window
+        while True:
+            reply: Reply = attempt()
+            if done(reply) or time.monotonic() >= deadline:
+                return reply
+            time.sleep(policy.poll_interval)
+
+    # ----------------------------------------------------------------- internals
+    def _check_reachable(self) -> None:
+        health = self.settings.profile.operation("api.health")
+        assert self.anonymous is not None
+        try:
+            reply = self.anonymous.call(health, {}) if health else self.anonymous.request("GET", "/")
+        except TargetError as error:
+            raise TargetError(f"target {self.settings.base_url} is unreachable: {error}") from None
+        if reply.server_error:
+            raise TargetError(f"target {self.settings.base_url} answers {reply.status} to its health check")
+
+    def _provisioner(self) -> Provisioner:
+        env = self.settings.env
+        method = env.provisioning.method
+        if method == "admin-api":
+            if self.admin is None:
+                if env.provisioning.admin_token is None:
+                    raise Inconclusive("admin-api provisioning needs [provisioning] admin_token")
+                token = env.provisioning.admin_token.get()
+                self.redactor.add(token, env.provisioning.admin_token.var)
+                self.admin = self.http.actor(  # type: ignore[union-attr]
+                    "admin", CredentialAuth("Authorization", f"Bearer {token}"), scan=False)
+            if self.settings.profile.provisioning.admin is None and self.settings.profile.provisioning.signup:
+                assert self.anonymous is not None
+                return SignupProvisioner(self.settings.profile, self.anonymous)
+            return AdminApiProvisioner(self.settings.profile, self.admin)
+        if method == "static":
+            keys = {t.id: (t.key.get() if t.key else None) for t in env.provisioning.tenants}
+            for tenant in env.provisioning.tenants:
+                if tenant.key is not None:
+                    self.redactor.add(tenant.key.get(), tenant.key.var)
+            return FixedProvisioner(keys)
+        return FixedProvisioner({})
+
+    def _provision(self, label: str, tenant_id: str) -> None:
+        assert self.provisioner is not None and self.http is not None
+        marker = new_marker()
+        name = f"{self.faker.company()} {marker}"
+        secret = self.provisioner.create(tenant_id, name)
+        tenant = Tenant(label=label, tenant_id=tenant_id, name=name, marker=marker, secret=secret)
+        self.tenants[label] = tenant
+        self.markers[label] = marker
+        self.scanner.register(marker, label)
+        if secret:
+            self.redactor.add(secret, secret_variable(label))
+        tenant.actor = self.http.actor(label, self.auth(tenant))
+
+    def auth(self, tenant: Tenant) -> CredentialAuth:
+        identity = self.settings.profile.identity
+        if self.settings.mode == "header":
+            return CredentialAuth(identity.tenant_headers[0], tenant.tenant_id)
+        if not tenant.secret:
+            raise Inconclusive(f"{tenant.label} ({tenant.tenant_id}) has no credential for token identity")
+        if identity.scheme == "bearer":
+            return CredentialAuth("Authorization", f"Bearer {tenant.secret}")
+        if identity.scheme == "cookie":
+            return CredentialAuth("Cookie", f"{identity.cookie_name}={tenant.secret}")
+        return CredentialAuth(identity.credential_header, tenant.secret)
+
+    def _seed(self, label: str) -> Seed:
+        """Seed one tenant; a missing operation leaves that part out (its checks are then n/a)."""
+        seed = Seed()
+        profile = self.settings.profile
+        try:
+            if profile.operation("projects.create"):
+                seed.project = self.new_project(label)
+            if seed.project and profile.operation("deployments.create"):
+                seed.deployment = self.new_deployment(label, seed.project)
+            if seed.project and profile.operation("files.write"):
+                seed.file = self.new_file(label, seed.project)
+        except NotApplicable:
+            pass  # writes are refused here: checks that need seeded objects say so
+        return seed
+
+    def _created_id(self, reply: Reply, id_field: str, operation: Operation) -> str:
+        body = reply.object(operation)
+        identifier = body.get(id_field) if body else None
+        if reply.status not in (200, 201) or not isinstance(identifier, str | int):
+            raise Inconclusive(f"create did not succeed: {reply.status} {reply.text[:200]}")
+        return str(identifier)
+
+    def _delete(self, owner: str, project_id: str) -> None:
+        operation = self.settings.profile.operation("projects.delete")
+        if operation is None:
+            raise Inconclusive("the profile has no projects.delete; remove the run's projects by hand")
+        reply = self.actor(owner).call(operation, {**self.values_base(owner), "id": project_id})
+        if reply.status not in (200, 202, 204, 404):
+            raise Inconclusive(f"{reply.status}")
+
+    @staticmethod
+    def _attempt(what: str, action: Any) -> list[str]:
+        try:
+            action()
+        except Exception as error:  # cleanup goes on past one failure and reports all of them
+            return [f"{what}: {error}"]
+        return []
+
+    def _record_path(self) -> Path:
+        suffix = f"-{self.settings.worker}" if self.settings.worker else ""
+        return RUNS_DIR / f"{self.settings.run_id}{suffix}.json"
+
+    def _write_record(self) -> None:
+        """A secret-free note of what this run creates, for ``tenantcheck cleanup`` after a crash."""
+        path = self._record_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {"run_id": self.settings.run_id, "environment": self.settings.env.name,
+                  "base_url": self.settings.base_url, "pid": os.getpid(),
+                  "provisioning": self.settings.env.provisioning.method,
+                  "tenants": [tenant.tenant_id for tenant in self.tenants.values()],
+                  "projects": [[self.tenant_id(owner), project] for owner, project in self.created]}
+        path.write_text(json.dumps(record, indent=2))
