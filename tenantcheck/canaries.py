@@ -1,7 +1,10 @@
 """Canary markers: a unique token per tenant, planted in everything it owns, looked for everywhere.
 
 A marker of tenant T in a response to anyone but T is a leak, wherever it appears, unless the requester
-itself put that marker into the request (an attacker naming a victim's key is not a leak by itself).
+already knew it: it sent that marker itself, in this request or an earlier one (an attacker naming a
+victim's file path is not a leak, nor is its own access log echoing that path later). Tenants therefore
+carry separate markers for names and contents, for file paths and for search, so that knowing a path or
+a search term never hides a leak of the contents.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class CanaryScanner:
 
     def __init__(self) -> None:
         self._owners: dict[str, str] = {}
+        self._known: dict[str, set[str]] = {}
 
     def register(self, marker: str, owner: str) -> None:
         if not MARKER.fullmatch(marker):
@@ -45,13 +49,21 @@ class CanaryScanner:
     def markers_of(self, owner: str) -> list[str]:
         return [marker for marker, who in self._owners.items() if who == owner]
 
+    def learn(self, requester: str, request_text: str) -> None:
+        """Markers a requester sends are known to it from then on."""
+        sent = MARKER.findall(request_text)
+        if sent:
+            self._known.setdefault(requester, set()).update(sent)
+
     def scan(self, requester: str, parts: Iterable[tuple[str, str]], request_text: str = "") -> list[Sighting]:
-        """Foreign markers in ``parts`` (``(where, text)`` pairs), each reported once per place."""
+        """Foreign markers in ``parts`` (``(where, text)`` pairs) that ``requester`` did not know."""
+        self.learn(requester, request_text)
+        known = self._known.get(requester, set())
         found: dict[tuple[str, str], Sighting] = {}
         for where, text in parts:
             for marker in MARKER.findall(text):
                 owner = self._owners.get(marker)
-                if owner is None or owner == requester or marker in request_text:
+                if owner is None or owner == requester or marker in known:
                     continue
                 found.setdefault((marker, where), Sighting(marker=marker, owner=owner, where=where))
         return list(found.values())

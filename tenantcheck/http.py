@@ -12,7 +12,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
@@ -238,15 +238,17 @@ class Actor:
         path: str,
         *,
         json_body: Any = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str | bytes] | None = None,
     ) -> Reply:
         """Send one request with retries; a target that never answers is a ``TargetError``."""
         if method not in IDEMPOTENT and self.http.write_refusal:
             raise NotApplicable(self.http.write_refusal)
         content = None if json_body is None else json.dumps(json_body).encode()
-        send_headers = dict(headers or {})
+        # Bytes, so that probes may carry any UTF-8 value (httpx refuses non-ASCII str header values).
+        send_headers = {name.encode(): value if isinstance(value, bytes) else value.encode()
+                        for name, value in (headers or {}).items()}
         if content is not None:
-            send_headers.setdefault("Content-Type", "application/json")
+            send_headers.setdefault(b"Content-Type", b"application/json")
         attempts = self.http.retries + 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
@@ -273,7 +275,7 @@ class Actor:
         operation: Operation,
         values: dict[str, Any],
         *,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str | bytes] | None = None,
         body: Any = None,
         path_suffix: str = "",
     ) -> Reply:

@@ -57,7 +57,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "case(id): the catalog case a check belongs to (TC-01 ... RV-04)")
     config.addinivalue_line(
-        "markers", "over(operations=(), pairs='cross', variants=()): what a check is parametrized over")
+        "markers", "over(operations=(), pairs='cross|each|anonymous|none', variants=()): what a check runs over")
     if not config.getoption("tenantcheck_env"):
         return
     try:
@@ -162,6 +162,8 @@ def expand(labels: list[str], options: dict[str, Any]) -> Iterator[Subject]:
         people: list[tuple[str | None, str | None]] = [(a, v) for v in labels for a in labels if a != v]
     elif pairs == "each":
         people = [(label, None) for label in labels]
+    elif pairs == "anonymous":
+        people = [("anonymous", label) for label in labels]
     else:
         people = [(None, None)]
     for operation in options.get("operations") or (None,):

@@ -76,9 +76,9 @@ class Operation(StrictModel):
         return found
 
     def render_path(self, values: dict[str, Any]) -> str:
-        """Fill the path; values are percent-encoded (``/`` and ``:`` kept in the path part)."""
+        """Fill the path; values are percent-encoded (``/``, ``:`` and ready-made ``%XX`` kept in the path)."""
         base, sep, query = self.path.partition("?")
-        path = PLACEHOLDER.sub(lambda m: quote(str(values[m.group(1)]), safe="/:@-._~"), base)
+        path = PLACEHOLDER.sub(lambda m: quote(str(values[m.group(1)]), safe="/:@-._~%"), base)
         if sep:
             path += "?" + PLACEHOLDER.sub(lambda m: quote(str(values[m.group(1)]), safe=""), query)
         return path
@@ -183,6 +183,7 @@ class Defaults(StrictModel):
     deny_statuses: list[int] = Field(default_factory=lambda: [403], min_length=1)
     log_tenant_field: str = "tenant_id"
     log_success_field: str = "success"
+    log_resource_field: str = "resource_id"
 
 
 class Profile(StrictModel):

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,6 +110,7 @@ class Seed:
     project: Project | None = None
     deployment: Deployment | None = None
     file: File | None = None
+    problem: str = ""
 
 
 @dataclass(kw_only=True)
@@ -120,6 +123,8 @@ class World:
     seeds: dict[str, Seed] = field(default_factory=dict)
     created: list[tuple[str, str]] = field(default_factory=list)
     markers: dict[str, str] = field(default_factory=dict)
+    path_markers: dict[str, str] = field(default_factory=dict)
+    search_markers: dict[str, str] = field(default_factory=dict)
     http: Http | None = None
     anonymous: Actor | None = None
     admin: Actor | None = None
@@ -160,8 +165,7 @@ class World:
         self.faker.seed_instance(zlib.crc32(f"{settings.run_id}{settings.worker}".encode()))
         self.search_word = f"quasar{settings.run_id}"
         self.anonymous = self.http.actor(ANONYMOUS)
-        self.markers[ANONYMOUS] = new_marker()
-        self.scanner.register(self.markers[ANONYMOUS], ANONYMOUS)
+        self._mark(ANONYMOUS)
         if settings.admin_token:
             self.redactor.add(settings.admin_token, "ADMIN_TOKEN")
             self.admin = self.http.actor("admin", CredentialAuth("Authorization", f"Bearer {settings.admin_token}"),
@@ -205,10 +209,24 @@ class World:
         return self.seeds.get(label) or Seed()
 
     def seeded_project(self, label: str) -> Project:
-        project = self.seed(label).project
-        if project is None:
-            raise Inconclusive(f"{label} has no seeded project (seeding failed or the profile cannot create one)")
-        return project
+        seed = self.seed(label)
+        if seed.project is None:
+            raise Inconclusive(f"{label} has no seeded project: {seed.problem or 'the profile cannot create one'}")
+        return seed.project
+
+    def seeded_deployment(self, label: str) -> Deployment:
+        seed = self.seed(label)
+        if seed.deployment is None:
+            self.operation("deployments.create")
+            raise Inconclusive(f"{label} has no seeded deployment: {seed.problem or 'seeding did not get there'}")
+        return seed.deployment
+
+    def seeded_file(self, label: str) -> File:
+        seed = self.seed(label)
+        if seed.file is None:
+            self.operation("files.write")
+            raise Inconclusive(f"{label} has no seeded file: {seed.problem or 'seeding did not get there'}")
+        return seed.file
 
     def tenant_id(self, label: str) -> str:
         return self.settings.env.target.default_tenant if label == ANONYMOUS else self.tenants[label].tenant_id
@@ -220,8 +238,9 @@ class World:
         return {
             "tenant_id": self.tenant_id(owner),
             "name": f"{self.faker.catch_phrase()} {marker}",
-            "description": f"{self.faker.sentence(nb_words=8)} {self.search_word} {marker}",
-            "file_path": f"docs/{self.faker.slug()}-{stamp}-{marker}.md",
+            "description": f"{self.faker.sentence(nb_words=8)} {self.search_word} {self.search_markers[owner]} "
+            f"{marker}",
+            "file_path": f"docs/{self.faker.slug()}-{stamp}-{self.path_markers[owner]}.md",
             "content": f"# {self.faker.bs()}\n{self.faker.paragraph()} {self.search_word} {marker}\n",
             "provider": "cloudflare-pages",
         }
@@ -262,10 +281,8 @@ class World:
     def values_base(self, owner: str) -> dict[str, Any]:
         return {"tenant_id": self.tenant_id(owner)}
 
-    def poll(self, attempt: Any, done: Any) -> Reply:
+    def poll(self, attempt: Callable[[], Reply], done: Callable[[Reply], bool]) -> Reply:
         """Repeat ``attempt`` until ``done(reply)`` or the environment's consistency window has passed."""
-        import time
-
         policy = self.settings.env.policy
         deadline = time.monotonic() + policy.consistency_window
         while True:
@@ -315,11 +332,19 @@ class World:
         secret = self.provisioner.create(tenant_id, name)
         tenant = Tenant(label=label, tenant_id=tenant_id, name=name, marker=marker, secret=secret)
         self.tenants[label] = tenant
-        self.markers[label] = marker
-        self.scanner.register(marker, label)
+        self._mark(label, marker)
         if secret:
             self.redactor.add(secret, secret_variable(label))
         tenant.actor = self.http.actor(label, self.auth(tenant))
+
+    def _mark(self, owner: str, marker: str | None = None) -> None:
+        """Give ``owner`` its markers: for names and contents, for file paths, and for search terms (see
+        ``tenantcheck.canaries``: a requester that sends a marker knows it from then on)."""
+        self.markers[owner] = marker or new_marker()
+        self.path_markers[owner] = new_marker()
+        self.search_markers[owner] = new_marker()
+        for kind in (self.markers, self.path_markers, self.search_markers):
+            self.scanner.register(kind[owner], owner)
 
     def auth(self, tenant: Tenant) -> CredentialAuth:
         identity = self.settings.profile.identity
@@ -344,8 +369,8 @@ class World:
                 seed.deployment = self.new_deployment(label, seed.project)
             if seed.project and profile.operation("files.write"):
                 seed.file = self.new_file(label, seed.project)
-        except NotApplicable:
-            pass  # writes are refused here: checks that need seeded objects say so
+        except (NotApplicable, Inconclusive) as error:
+            seed.problem = str(error)  # checks that need the missing part say so, with this reason
         return seed
 
     def _created_id(self, reply: Reply, id_field: str, operation: Operation) -> str:

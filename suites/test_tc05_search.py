@@ -1,0 +1,35 @@
+"""TC-05 search isolation: every tenant's objects share a word; each searches it and the other's marker."""
+
+from __future__ import annotations
+
+import pytest
+
+from tenantcheck.checks import Check, Subject
+from tenantcheck.oracles import items_of
+from tenantcheck.world import World
+
+
+@pytest.mark.case("TC-05")
+@pytest.mark.over(operations=["api.search"], variants=["shared-word", "victim-marker"])
+def test_search_holds_only_own_projects(world: World, check: Check, subject: Subject) -> None:
+    attacker, victim = subject.attacker, subject.victim
+    assert attacker and victim
+    op = world.operation("api.search")
+    own = world.seeded_project(attacker)
+    world.seeded_project(victim)
+    field = world.settings.profile.api.search_project_field
+    control = world.read(attacker, "api.search", {"query": world.search_word})
+    if own.id not in {str(item.get(field)) for item in items_of(check, control, world, "api.search")}:
+        check.inconclusive(f"positive control failed: {attacker}'s search for the shared word misses its project")
+    if subject.variant == "shared-word":
+        reply = control
+    else:
+        # The victim's search marker: the attacker knows it from now on, but not the victim's other markers.
+        query = world.search_markers[victim]
+        reply = world.actor(attacker).call(op, {**world.values_base(attacker), "query": query})
+    mine = {project for who, project in world.created if who == attacker}
+    foreign = sorted({str(item.get(field)) for item in items_of(check, reply, world, "api.search")} - mine)
+    if foreign:
+        check.fail(oracle="search", severity="critical", replies=[reply],
+                   title=f"{attacker}'s search ({subject.variant}) returned projects of other tenants",
+                   detail=f"foreign project ids: {', '.join(foreign[:5])}")

@@ -1,0 +1,53 @@
+"""TC-08 default tenant: a request without identity is refused (strict) or acts as the default tenant
+and never sees another tenant's data (lenient)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tenantcheck.checks import Check, Subject
+from tenantcheck.oracles import control, denied, items_of, ok, owner_field_is
+from tenantcheck.world import ANONYMOUS, World
+
+OPERATIONS = ["projects.list", "projects.get", "projects.create", "files.read"]
+
+
+@pytest.mark.case("TC-08")
+@pytest.mark.over(operations=OPERATIONS, pairs="anonymous")
+def test_request_without_identity(world: World, check: Check, subject: Subject) -> None:
+    victim, operation = subject.victim, subject.operation
+    assert victim and operation
+    op = world.operation(operation)
+    project = world.seeded_project(victim)
+    values = {**world.values(ANONYMOUS), "id": project.id, "project_id": project.id}
+    if operation == "files.read":
+        file = world.seeded_file(victim)
+        values["file_path"] = file.path
+        control(world, victim, operation, {"project_id": project.id, "file_path": file.path},
+                expect=world.markers[victim])
+    elif operation == "projects.get":
+        control(world, victim, operation, {"id": project.id}, expect=world.markers[victim])
+    reply = world.actor(ANONYMOUS).call(op, values)
+    if world.settings.env.target.strict:
+        if reply.status in (401, 403, *world.settings.deny_statuses):
+            return
+        if reply.server_error:
+            check.inconclusive(f"the target answered {reply.status}")
+        check.fail(oracle="denial", severity="high", replies=[reply],
+                   title=f"a strict environment answered {reply.status} to {operation} without identity",
+                   detail="strict tenant validation must refuse it with 401 tenant_required")
+    if operation in ("projects.get", "files.read"):
+        denied(world, check, reply, what="a read without identity")
+    elif operation == "projects.list":
+        for item in items_of(check, reply, world, operation):
+            owner_field_is(world, check, reply, item, ANONYMOUS, what="a project listed without identity",
+                           resource="projects")
+    else:
+        created = reply.object(op)
+        if not ok(reply) or created is None:
+            check.inconclusive(f"a lenient environment refused a create without identity: {reply.status}")
+        spec = world.settings.profile.resource("projects")
+        assert spec is not None
+        world.created.append((ANONYMOUS, str(created.get(spec.id_field))))
+        owner_field_is(world, check, reply, created, ANONYMOUS, what="a project created without identity",
+                       resource="projects")

@@ -1,0 +1,50 @@
+"""TX-02 mass assignment: create and update with a body tenant_id naming another tenant."""
+
+from __future__ import annotations
+
+import pytest
+
+from tenantcheck.checks import Check, Subject
+from tenantcheck.oracles import items_of, ok, owner_field_is
+from tenantcheck.world import World
+
+
+@pytest.mark.case("TX-02")
+@pytest.mark.over(operations=["projects.create", "projects.update"])
+def test_body_tenant_is_ignored(world: World, check: Check, subject: Subject) -> None:
+    attacker, victim, operation = subject.attacker, subject.victim, subject.operation
+    assert attacker and victim and operation
+    field = world.settings.profile.identity.tenant_body_field
+    if field is None:
+        check.not_applicable("the profile names no tenant body field")
+    spec = world.settings.profile.resource("projects")
+    assert spec is not None
+    op = world.operation(operation)
+    values = world.values(attacker)
+    if operation == "projects.update":
+        values["id"] = world.new_project(attacker).id
+    body = {**(op.render_body(values) or {}), field: world.tenant_id(victim)}
+    reply = world.actor(attacker).call(op, values, body=body)
+    answer = reply.object(op)
+    if not ok(reply) or answer is None:
+        check.inconclusive(f"{operation} with a body tenant id answered {reply.status}")
+    project_id = str(answer.get(spec.id_field) or values.get("id"))
+    if operation == "projects.create":
+        world.created.append((attacker, project_id))
+    owner_field_is(world, check, reply, answer, attacker, what=f"a project ({operation} naming {victim})",
+                   resource="projects")
+    victims_list = world.read(victim, "projects.list", {})
+    ids = {str(item.get(spec.id_field)) for item in items_of(check, victims_list, world, "projects.list")
+           if isinstance(item, dict)}
+    if project_id in ids:
+        check.fail(oracle="ownership", severity="high", replies=[reply, victims_list],
+                   title=f"{attacker}'s project landed in {victim}'s tenant through a body tenant id")
+    if not ok(world.read(attacker, "projects.get", {"id": project_id})):
+        check.fail(oracle="ownership", severity="high", replies=[reply],
+                   title=f"{attacker} lost its own project after naming {victim} in the body")
+
+
+@pytest.mark.case("TX-02")
+@pytest.mark.over(variants=["storage"], pairs="none")
+def test_owner_in_storage(world: World, check: Check) -> None:
+    check.not_applicable("reading the stored owner needs an inspector ([inspector] in the environment)")

@@ -1,0 +1,61 @@
+"""TX-07 identifier probing: malformed and injected tenant ids, in the identity header and the query."""
+
+from __future__ import annotations
+
+import pytest
+
+from tenantcheck.checks import Check, Subject
+from tenantcheck.oracles import REFUSALS, denied, items_of, ok
+from tenantcheck.world import ANONYMOUS, World
+
+PROBES = {
+    "sql-or": "' OR '1'='1",
+    "sql-comment": "{victim}'--",
+    "percent": "%",
+    "star": "*",
+    "lookalike": "{lookalike}",
+    "uppercase": "{upper}",
+    "list": "{attacker},{victim}",
+    "long": "a" * 300,
+    "empty": "",
+}
+
+
+def probe_value(world: World, name: str, attacker: str, victim: str) -> str:
+    victim_id = world.tenant_id(victim)
+    return PROBES[name].format(
+        victim=victim_id, attacker=world.tenant_id(attacker), upper=victim_id.upper(),
+        lookalike=victim_id.replace("c", "\u0441", 1),  # Cyrillic es, looks like a Latin c
+    )
+
+
+@pytest.mark.case("TX-07")
+@pytest.mark.over(operations=["projects.list"], variants=[f"{where}-{name}" for where in ("header", "query")
+                                                            for name in PROBES])
+def test_probe(world: World, check: Check, subject: Subject) -> None:
+    attacker, victim, variant = subject.attacker, subject.victim, subject.variant
+    assert attacker and victim and variant
+    where, name = variant.split("-", 1)
+    identity = world.settings.profile.identity
+    value = probe_value(world, name, attacker, victim)
+    op = world.operation("projects.list")
+    # In header identity the probe replaces the identity header, so it is sent without one.
+    sender = ANONYMOUS if world.settings.mode == "header" and where == "header" else attacker
+    if where == "header":
+        reply = world.actor(sender).call(op, world.values_base(sender),
+                                         headers={identity.tenant_headers[0]: value.encode()})
+    else:
+        if identity.tenant_query is None:
+            check.not_applicable("the profile names no tenant query parameter")
+        reply = world.actor(sender).call(op, world.values_base(sender),
+                                         path_suffix=f"?{identity.tenant_query}={value}")
+    if not ok(reply):
+        denied(world, check, reply, what=f"a list with a probed tenant id ({variant})", refusals=REFUSALS)
+        return
+    mine = {p for who, p in world.created if who == sender}
+    spec = world.settings.profile.resource("projects")
+    assert spec is not None
+    ids = {str(i.get(spec.id_field)) for i in items_of(check, reply, world, "projects.list") if isinstance(i, dict)}
+    if ids - mine:
+        check.fail(oracle="denial", severity="critical", replies=[reply],
+                   title=f"a probed tenant id ({variant}) listed other tenants' projects")
