@@ -25,11 +25,18 @@ class Collector:
         self.orphans: dict[str, Finding] = {}
         self.verdict: RunVerdict | None = None
         self.report_path: str | None = None
+        self.tenants: dict[str, set[str]] = {}
+        self.stats: dict[str, dict[str, int]] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "tenantcheck", None)
         if data is not None:
             self.results[report.nodeid] = CheckResult.from_dict(data)
+        for label, tenant_id in getattr(report, "tenantcheck_tenants", {}).items():
+            self.tenants.setdefault(label, set()).add(tenant_id)
+        stats = getattr(report, "tenantcheck_stats", None)
+        if stats:
+            self.stats[stats["worker"]] = stats
         for item in getattr(report, "tenantcheck_orphans", ()):
             finding = Finding.from_dict(item)
             self.orphans.setdefault(finding.fingerprint, finding)
@@ -45,8 +52,9 @@ class Collector:
         return sorted(found.values(), key=lambda f: (SEVERITY_ORDER[f.severity], f.case, f.check))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        from tenantcheck.plugin import RUN_KEY, report_dir
+        from tenantcheck.plugin import ENV_KEY, PROFILE_KEY, RUN_KEY, report_dir
         from tenantcheck.report import write_reports
+        from tenantcheck.report.document import build_document
 
         results = sorted(self.results.values(), key=lambda r: r.check)
         self.verdict = decide(results, self.orphans.values())
@@ -57,8 +65,13 @@ class Collector:
             code = EXIT_INCONCLUSIVE
         run: dict[str, Any] = self.config.stash[RUN_KEY]
         run["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-        path = write_reports(report_dir(self.config), self.config, results, self.findings, self.verdict)
-        self.report_path = str(path)
+        env = self.config.stash[ENV_KEY]
+        totals = {key: sum(worker.get(key, 0) for worker in self.stats.values()) for key in ("requests", "retried")}
+        document = build_document(run=run, environment=env.name, profile=self.config.stash[PROFILE_KEY].name,
+                                  flaws=list(env.target.flaws), tenants=self.tenants, stats=totals,
+                                  results=results, findings=self.findings, verdict=self.verdict)
+        paths = write_reports(report_dir(self.config), document)
+        self.report_path = str(paths["json"])
         session.exitstatus = code
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

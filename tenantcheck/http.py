@@ -164,6 +164,7 @@ class Http:
         self.write_refusal = write_refusal
         self.transport = transport
         self.retried = 0
+        self.sent = 0
         self._clients: list[httpx.Client] = []
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="tenantcheck-http")
 
@@ -196,6 +197,7 @@ class Http:
             response.read()
             exchange = self._exchange(label, response)
             response.extensions[EXCHANGE_KEY] = exchange
+            self.sent += 1
             if not scan:
                 return
             request = response.request

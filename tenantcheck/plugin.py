@@ -34,6 +34,7 @@ RUN_KEY = pytest.StashKey[dict[str, Any]]()
 RECORDER_KEY = pytest.StashKey[Recorder]()
 CONTEXT_KEY = pytest.StashKey[CheckContext]()
 SUBJECT_KEY = pytest.StashKey[Subject]()
+WORLD_KEY = pytest.StashKey[World]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -201,6 +202,7 @@ def world(pytestconfig: pytest.Config) -> Iterator[World]:
         allow_production_writes=pytestconfig.getoption("tenantcheck_allow_production_writes"),
     )
     built = World(settings=settings, recorder=pytestconfig.stash[RECORDER_KEY])
+    pytestconfig.stash[WORLD_KEY] = built
     try:
         built.start()
         yield built
@@ -261,9 +263,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     context = item.stash.get(CONTEXT_KEY, None)
     if context is None:
         return report
-    orphans = item.config.stash[RECORDER_KEY].take_orphans()
+    recorder = item.config.stash[RECORDER_KEY]
+    orphans = recorder.take_orphans()
     if orphans:
         report.tenantcheck_orphans = [finding.to_dict() for finding in orphans]
+    world: World | None = item.config.stash.get(WORLD_KEY, None)
+    if world is not None and call.when == "call":
+        report.tenantcheck_tenants = {label: tenant.tenant_id for label, tenant in world.tenants.items()}
+        report.tenantcheck_stats = world.stats()
     if call.when == "call" or (call.when == "setup" and report.outcome != "passed"):
         result = verdict_of(item, context, call)
         report.tenantcheck = result.to_dict()

@@ -191,6 +191,12 @@ class World:
         self.http.close()
         return problems
 
+    def stats(self) -> dict[str, Any]:
+        """Counters for the report: requests sent and retried by this worker."""
+        http = self.http
+        return {"worker": self.settings.worker or "main", "requests": http.sent if http else 0,
+                "retried": http.retried if http else 0}
+
     # ----------------------------------------------------------------- what suites use
     def actor(self, label: str) -> Actor:
         if label == ANONYMOUS:
