@@ -26,7 +26,8 @@ from tenantcheck.profile import Operation
 from tenantcheck.redaction import Redactor, shell_word
 
 T = TypeVar("T")
-IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+SAFE = frozenset({"GET", "HEAD", "OPTIONS"})  # reads: everything else is a write
+IDEMPOTENT = SAFE | {"PUT", "DELETE"}  # may be retried
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 EXCERPT = 2000
 EXCHANGE_KEY = "tenantcheck.exchange"
@@ -187,6 +188,12 @@ class Http:
         futures = [self._pool.submit(call) for call in calls]
         return [future.result() for future in futures]
 
+    def __enter__(self) -> Http:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         for client in self._clients:
@@ -222,8 +229,16 @@ class Http:
             status=response.status_code,
             response_headers=self.redactor.headers(dict(response.headers)),
             response_body=self.redactor.text(response.text[:EXCERPT]),
-            elapsed_ms=round(response.elapsed.total_seconds() * 1000, 1),
+            elapsed_ms=elapsed_ms(response),
         )
+
+
+def elapsed_ms(response: httpx.Response) -> float:
+    """How long the answer took; httpx knows it only once the stream is closed (not so for mocks)."""
+    try:
+        return round(response.elapsed.total_seconds() * 1000, 1)
+    except RuntimeError:
+        return 0.0
 
 
 class Actor:
@@ -243,7 +258,7 @@ class Actor:
         headers: Mapping[str, str | bytes] | None = None,
     ) -> Reply:
         """Send one request with retries; a target that never answers is a ``TargetError``."""
-        if method not in IDEMPOTENT and self.http.write_refusal:
+        if method not in SAFE and self.http.write_refusal:
             raise NotApplicable(self.http.write_refusal)
         content = None if json_body is None else json.dumps(json_body).encode()
         # Bytes, so that probes may carry any UTF-8 value (httpx refuses non-ASCII str header values).

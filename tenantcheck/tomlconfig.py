@@ -92,7 +92,8 @@ def describe_error(model: type[BaseModel], issue: Any) -> str:
         valid = sorted(parent.model_fields) if parent else []
         key = str(loc[-1])
         hint = difflib.get_close_matches(key, valid, n=1)
-        text = f"{where}: unknown key '{key}'."
+        section = section_name(loc[:-1])
+        text = f"[{section}] unknown key '{key}'." if section else f"unknown key '{key}'."
         if hint:
             text += f" Did you mean '{hint[0]}'?"
         return text + (f" Valid keys are: {', '.join(valid)}" if valid else "")
@@ -109,11 +110,16 @@ def format_location(loc: tuple[Any, ...]) -> str:
     parts = [part for part in loc if not str(part).startswith("function-")]
     if not parts:
         return "document"
-    key = parts.pop()
-    section = ""
+    section = section_name(tuple(parts[:-1]))
+    return f"[{section}] {parts[-1]}" if section else str(parts[-1])
+
+
+def section_name(parts: tuple[Any, ...]) -> str:
+    """``("provisioning", "tenants", 0)`` -> ``provisioning.tenants[0]``."""
+    name = ""
     for part in parts:
-        section += f"[{part}]" if isinstance(part, int) else f".{part}" if section else str(part)
-    return f"[{section}] {key}" if section else str(key)
+        name += f"[{part}]" if isinstance(part, int) else f".{part}" if name else str(part)
+    return name
 
 
 def model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:

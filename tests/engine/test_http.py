@@ -1,0 +1,148 @@
+"""The HTTP client: retries for transient failures (idempotent only), rate limit, redaction, evidence."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from tenantcheck.canaries import CanaryScanner
+from tenantcheck.errors import NotApplicable, TargetError
+from tenantcheck.http import CredentialAuth, Http
+from tenantcheck.redaction import Redactor
+from tenantcheck.reference import ReferenceConfig, running_reference
+
+
+def make_http(transport: httpx.BaseTransport | None = None, base_url: str = "http://127.0.0.1:9", **kwargs: object) -> Http:
+    options: dict[str, object] = {"rate": 1000.0, "concurrency": 8, "timeout": 5.0, "retries": 2}
+    options.update(kwargs)
+    leaks: list[object] = []
+    return Http(base_url, scanner=CanaryScanner(), redactor=Redactor(), on_leak=lambda *a: leaks.append(a),
+                transport=transport, **options)  # type: ignore[arg-type]
+
+
+def scripted(statuses: list[int], headers: dict[str, str] | None = None) -> tuple[httpx.MockTransport, list[str]]:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.method)
+        status = statuses[min(len(seen) - 1, len(statuses) - 1)]
+        return httpx.Response(status, headers=headers if status == 429 else None, json={"n": len(seen)})
+
+    return httpx.MockTransport(handler), seen
+
+
+def test_429_with_retry_after_is_retried_for_get() -> None:
+    transport, seen = scripted([429, 503, 200], {"Retry-After": "0"})
+    with make_http(transport) as http:
+        reply = http.actor("tenant-a").request("GET", "/api/projects")
+    assert reply.status == 200 and len(seen) == 3
+    assert reply.exchange.retries == 2 and http.retried == 2
+
+
+def test_post_is_not_retried_on_503() -> None:
+    transport, seen = scripted([503, 200])
+    with make_http(transport) as http:
+        reply = http.actor("tenant-a").request("POST", "/api/projects", json_body={"name": "x"})
+    assert reply.status == 503 and seen == ["POST"]
+
+
+def test_retry_budget_ends_with_the_last_answer() -> None:
+    transport, seen = scripted([503])
+    with make_http(transport, retries=1) as http:
+        reply = http.actor("tenant-a").request("GET", "/x")
+    assert reply.status == 503 and len(seen) == 2
+
+
+def test_connect_error_becomes_target_error_after_retries() -> None:
+    attempts: list[int] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        attempts.append(1)
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with make_http(httpx.MockTransport(refuse), retries=2) as http, pytest.raises(TargetError, match="ConnectError"):
+        http.actor("tenant-a").request("POST", "/x", json_body={})
+    assert len(attempts) == 3  # a connect error is safe to retry even for POST: nothing was sent
+
+
+def test_writes_are_refused_when_the_environment_says_so() -> None:
+    transport, seen = scripted([200])
+    with make_http(transport, write_refusal="production: writes need --allow-production-writes") as http:
+        with pytest.raises(NotApplicable, match="allow-production-writes"):
+            http.actor("tenant-a").request("DELETE", "/api/projects/1")
+        assert http.actor("tenant-a").request("GET", "/api/projects").status == 200
+    assert seen == ["GET"]
+
+
+def test_evidence_is_redacted_and_curl_keeps_variables() -> None:
+    transport, _ = scripted([200])
+    with make_http(transport) as http:
+        http.redactor.add("key-of-a-123", "TENANT_A_KEY")
+        actor = http.actor("tenant-a", CredentialAuth("Authorization", "Bearer key-of-a-123"))
+        reply = actor.request("PUT", "/api/projects/p1", json_body={"name": "it's key-of-a-123"})
+    exchange = reply.exchange
+    assert exchange.request_headers["authorization"] == "Bearer $TENANT_A_KEY"
+    assert "key-of-a-123" not in str(exchange.to_dict())
+    assert exchange.curl() == ("curl -sS -i -X PUT http://127.0.0.1:9/api/projects/p1 "
+                               "-H 'content-type: application/json' -H \"authorization: Bearer $TENANT_A_KEY\" "
+                               "--data-raw \"{\\\"name\\\": \\\"it's $TENANT_A_KEY\\\"}\"")
+
+
+def test_unattributed_credentials_are_replaced_whole() -> None:
+    assert Redactor().headers({"Cookie": "session=abc", "X-Other": "fine"}) == {"Cookie": "[redacted]",
+                                                                                "X-Other": "fine"}
+
+
+def test_redirects_are_not_followed() -> None:
+    transport, _ = scripted([302])
+    with make_http(transport) as http:
+        assert http.actor("tenant-a").request("GET", "/x").status == 302
+
+
+def test_timeouts_against_a_slow_target_are_retried_then_inconclusive() -> None:
+    with running_reference(ReferenceConfig(latency_ms=400)) as target:
+        with make_http(base_url=target.base_url, timeout=0.1, retries=2) as http:
+            with pytest.raises(TargetError, match="ReadTimeout"):
+                http.actor("anonymous").request("GET", "/api/health")
+            assert http.retried == 2
+        with make_http(base_url=target.base_url, timeout=5.0) as patient:
+            assert patient.actor("anonymous").request("GET", "/api/health").status == 200
+
+
+def count_per_second(calls: int, rate: float, target_url: str) -> tuple[float, int]:
+    with make_http(base_url=target_url, rate=rate, concurrency=8) as http:
+        actor = http.actor("anonymous")
+        started = time.monotonic()
+        replies = http.gather([lambda: actor.request("GET", "/api/health") for _ in range(calls)])
+    return time.monotonic() - started, sum(reply.status == 200 for reply in replies)
+
+
+def test_rate_limit_spaces_requests_at_the_target() -> None:
+    with running_reference(ReferenceConfig(latency_ms=20)) as target:
+        elapsed, ok = count_per_second(30, 20.0, target.base_url)
+    assert ok == 30
+    # 30 requests at 20/s cannot finish before 29 intervals of 50 ms have passed.
+    assert elapsed >= 29 / 20.0
+
+
+def test_concurrency_cap_bounds_requests_in_flight() -> None:
+    in_flight, peak, lock = [0], [0], threading.Lock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(0.02)
+        with lock:
+            in_flight[0] -= 1
+        return httpx.Response(200)
+
+    with make_http(httpx.MockTransport(handler), concurrency=3) as http:
+        actor = http.actor("tenant-a")
+        calls: list[Callable[[], object]] = [lambda: actor.request("GET", "/x") for _ in range(12)]
+        http.gather(calls)
+    assert peak[0] == 3
