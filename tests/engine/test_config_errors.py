@@ -53,7 +53,8 @@ def test_bad_environment_is_named(tmp_path: Path, name: str, monkeypatch: pytest
 def test_secret_from_variable_is_resolved_and_hidden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TENANTCHECK_TEST_TOKEN", "s3cr3t-value")
     path = tmp_path / "env.toml"
-    path.write_text('[target]\nbase_url = "https://x.example"\n[provisioning]\nadmin_token = "${TENANTCHECK_TEST_TOKEN}"\n')
+    path.write_text('[target]\nbase_url = "https://x.example"\n'
+                    '[provisioning]\nadmin_token = "${TENANTCHECK_TEST_TOKEN}"\n')
     env = load_environment(str(path))
     assert env.provisioning.admin_token is not None
     assert env.provisioning.admin_token.get() == "s3cr3t-value"

@@ -16,7 +16,9 @@ from tenantcheck.redaction import Redactor
 from tenantcheck.reference import ReferenceConfig, running_reference
 
 
-def make_http(transport: httpx.BaseTransport | None = None, base_url: str = "http://127.0.0.1:9", **kwargs: object) -> Http:
+def make_http(
+    transport: httpx.BaseTransport | None = None, base_url: str = "http://127.0.0.1:9", **kwargs: object
+) -> Http:
     options: dict[str, object] = {"rate": 1000.0, "concurrency": 8, "timeout": 5.0, "retries": 2}
     options.update(kwargs)
     leaks: list[object] = []

@@ -1,0 +1,112 @@
+"""Whole runs against a reference target the test starts: cleanup, fail-closed, xdist, cleanup command."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tenantcheck.reference import ReferenceConfig, RunningReference, running_reference
+
+ENV_TEMPLATE = """
+profile = "pom-bolt"
+[target]
+base_url = "{url}"
+strict = true
+[provisioning]
+method = "admin-api"
+admin_token = "${{TC_TEST_ADMIN_TOKEN}}"
+[safety]
+requests_per_second = 1000
+max_concurrency = 8
+timeout = 5
+retries = 1
+"""
+
+
+@pytest.fixture(scope="module")
+def target() -> Iterator[RunningReference]:
+    with running_reference(ReferenceConfig(flaws=frozenset({"update-unchecked"}))) as running:
+        yield running
+
+
+def env_file(tmp_path: Path, url: str) -> Path:
+    path = tmp_path / "target.toml"
+    path.write_text(ENV_TEMPLATE.format(url=url))
+    return path
+
+
+def tenants_on(target: RunningReference) -> list[str]:
+    reply = httpx.get(f"{target.base_url}/admin/tenants", headers={"Authorization": f"Bearer {target.admin_token}"})
+    return [tenant["tenant_id"] for tenant in reply.json()["tenants"]]
+
+
+def rows_on(target: RunningReference) -> int:
+    with sqlite3.connect(target.data_dir / "d1.sqlite") as db:
+        return sum(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                   for table in ("projects", "deployments", "file_metadata", "search_index"))
+
+
+def test_a_failing_run_removes_everything_it_created(tmp_path: Path, target: RunningReference, catalog) -> None:  # type: ignore[no-untyped-def]
+    before = tenants_on(target), rows_on(target)
+    run = catalog("--env", str(env_file(tmp_path, target.base_url)), "-k", "TC-01 or TC-02 or TC-04",
+                  env={"TC_TEST_ADMIN_TOKEN": target.admin_token})
+    assert run.code == 1, run.output  # update-unchecked is on: the run has findings
+    assert "TC-02" in run.finding_cases
+    assert (tenants_on(target), rows_on(target)) == before
+
+
+def test_the_admin_token_is_in_no_artifact(tmp_path: Path, target: RunningReference, catalog) -> None:  # type: ignore[no-untyped-def]
+    run = catalog("--env", str(env_file(tmp_path, target.base_url)), "-k", "TC-02",
+                  env={"TC_TEST_ADMIN_TOKEN": target.admin_token})
+    assert run.document is not None and run.document["findings"]
+    for path in (tmp_path / "reports").rglob("*"):
+        if path.is_file():
+            assert target.admin_token not in path.read_text(errors="replace"), path
+
+
+def test_unreachable_target_is_inconclusive_never_isolated(tmp_path: Path, catalog) -> None:  # type: ignore[no-untyped-def]
+    run = catalog("--env", str(env_file(tmp_path, "http://127.0.0.1:9")), "-k", "TC-01",
+                  env={"TC_TEST_ADMIN_TOKEN": "whatever"})
+    assert run.code == 2, run.output
+    assert run.document is not None and run.document["verdict"]["verdict"] == "inconclusive"
+    assert all(check["verdict"] == "inconclusive" for check in run.document["checks"])
+    assert "unreachable" in run.document["checks"][0]["reason"]
+
+
+def test_failed_provisioning_is_inconclusive(tmp_path: Path, target: RunningReference, catalog) -> None:  # type: ignore[no-untyped-def]
+    run = catalog("--env", str(env_file(tmp_path, target.base_url)), "-k", "TC-01",
+                  env={"TC_TEST_ADMIN_TOKEN": "not-the-admin-token"})
+    assert run.code == 2, run.output
+    assert "provisioning" in run.document["checks"][0]["reason"]  # type: ignore[index]
+
+
+def test_same_findings_with_and_without_xdist(catalog) -> None:  # type: ignore[no-untyped-def]
+    serial = catalog("--flaw", "get-unchecked", "-k", "TC-02 or TC-01", "-n", "0")
+    parallel = catalog("--flaw", "get-unchecked", "-k", "TC-02 or TC-01", "-n", "2")
+    assert serial.code == parallel.code == 1
+    assert serial.fingerprints == parallel.fingerprints
+    assert len(serial.fingerprints) >= 2
+
+
+def test_cleanup_command_removes_a_crashed_runs_tenants(tmp_path: Path, target: RunningReference) -> None:
+    admin = {"Authorization": f"Bearer {target.admin_token}"}
+    for suffix in ("a", "ab"):
+        created = httpx.post(f"{target.base_url}/admin/tenants", headers=admin,
+                             json={"tenant_id": f"tc-deadbeef-{suffix}", "name": "left behind"})
+        assert created.status_code == 201
+    httpx.post(f"{target.base_url}/admin/tenants", headers=admin, json={"tenant_id": "real-customer", "name": "x"})
+    completed = subprocess.run(
+        [sys.executable, "-m", "tenantcheck.cli", "cleanup", "--env", str(env_file(tmp_path, target.base_url)),
+         "--run-id", "deadbeef"], capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        env={"TC_TEST_ADMIN_TOKEN": target.admin_token, "PATH": "/usr/bin:/bin"})
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "removed 2 tenant(s)" in completed.stdout
+    remaining = tenants_on(target)
+    assert "real-customer" in remaining
+    assert not [tenant for tenant in remaining if tenant.startswith("tc-deadbeef")]
