@@ -7,6 +7,7 @@ by fingerprint.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -27,11 +28,30 @@ class Collector:
         self.report_path: str | None = None
         self.tenants: dict[str, set[str]] = {}
         self.stats: dict[str, dict[str, int]] = {}
+        self.total = 0
+        self._last_progress = time.monotonic()
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.total = len(session.items)
+        self._last_progress = time.monotonic()
+
+    def progress(self) -> None:
+        """A line every few seconds on long runs: checks done of total, findings and undecided so far."""
+        now = time.monotonic()
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None or (now - self._last_progress < 3):
+            return
+        self._last_progress = now
+        counts = Counter(result.verdict for result in self.results.values())
+        reporter.ensure_newline()
+        reporter.write_line(f"tenantcheck: {len(self.results)}/{self.total or '?'} checks, "
+                            f"{len(self.findings)} finding(s), {counts['inconclusive']} inconclusive")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "tenantcheck", None)
         if data is not None:
             self.results[report.nodeid] = CheckResult.from_dict(data)
+            self.progress()
         for label, tenant_id in getattr(report, "tenantcheck_tenants", {}).items():
             self.tenants.setdefault(label, set()).add(tenant_id)
         stats = getattr(report, "tenantcheck_stats", None)

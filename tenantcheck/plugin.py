@@ -19,6 +19,7 @@ import pytest
 
 from tenantcheck.catalog import CASES_BY_ID
 from tenantcheck.checks import Check, Subject
+from tenantcheck.collector import Collector
 from tenantcheck.environment import Environment, load_environment
 from tenantcheck.errors import CheckStop, ConfigError
 from tenantcheck.findings import CheckResult, Finding
@@ -75,11 +76,10 @@ def pytest_configure(config: pytest.Config) -> None:
     run_id = config.getoption("tenantcheck_run_id") or secrets.token_hex(4)
     config.stash[RUN_KEY] = {"run_id": run_id, "base_url": env.target.base_url, "admin_token": None,
                              "started": datetime.now(UTC).isoformat(timespec="seconds")}
-    from tenantcheck.collector import Collector
-
-    config.pluginmanager.register(Collector(config), "tenantcheck-collector")
+    collector = Collector(config)
+    config.pluginmanager.register(collector, "tenantcheck-collector")
     if config.pluginmanager.hasplugin("xdist"):
-        config.pluginmanager.register(XdistHooks(), "tenantcheck-xdist")
+        config.pluginmanager.register(XdistHooks(collector), "tenantcheck-xdist")
     signal.signal(signal.SIGTERM, _interrupt)
 
 
@@ -106,10 +106,16 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 class XdistHooks:
-    """Hands the run (id, target URL, admin token) from the controller to each worker."""
+    """Hands the run (id, target URL, admin token) to each worker; learns the number of checks."""
+
+    def __init__(self, collector: Collector) -> None:
+        self.collector = collector
 
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput["tenantcheck"] = node.config.stash[RUN_KEY]
+
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.collector.total = max(self.collector.total, len(ids))
 
 
 def active(config: pytest.Config) -> bool:
