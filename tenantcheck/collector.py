@@ -43,7 +43,7 @@ class Collector:
             return
         self._last_progress = now
         counts = Counter(result.verdict for result in self.results.values())
-        reporter.ensure_newline()
+        reporter.write("\n")  # progress dots do not end their line
         reporter.write_line(f"tenantcheck: {len(self.results)}/{self.total or '?'} checks, "
                             f"{len(self.findings)} finding(s), {counts['inconclusive']} inconclusive")
 
