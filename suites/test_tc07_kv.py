@@ -31,5 +31,6 @@ def test_file_at_prefixed_key(world: World, check: Check, subject: Subject) -> N
 
 @pytest.mark.case("TC-07")
 @pytest.mark.over(variants=["storage"], pairs="none")
+@pytest.mark.needs("inspector")
 def test_keys_in_storage(world: World, check: Check) -> None:
-    check.not_applicable("listing KV keys needs an inspector ([inspector] in the environment)")
+    check.not_applicable(f"no storage reader for inspector kind {world.settings.env.inspector.kind!r} yet")  # type: ignore[union-attr]

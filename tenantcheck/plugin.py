@@ -21,7 +21,7 @@ from tenantcheck.catalog import CASES_BY_ID
 from tenantcheck.checks import Check, Subject
 from tenantcheck.collector import Collector
 from tenantcheck.environment import Environment, load_environment
-from tenantcheck.errors import CheckStop, ConfigError
+from tenantcheck.errors import CheckStop, ConfigError, NotApplicable
 from tenantcheck.findings import CheckResult, Finding
 from tenantcheck.profile import Profile, load_profile
 from tenantcheck.recording import CheckContext, Recorder
@@ -60,6 +60,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "case(id): the catalog case a check belongs to (TC-01 ... RV-04)")
     config.addinivalue_line(
         "markers", "over(operations=(), pairs='cross|each|anonymous|none', variants=()): what a check runs over")
+    config.addinivalue_line(
+        "markers", "needs(*what): operations ('projects.update') or 'inspector' a check needs; else not-applicable")
     if not config.getoption("tenantcheck_env"):
         return
     try:
@@ -245,6 +247,22 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     item.stash[SUBJECT_KEY] = subject
     item.stash[CONTEXT_KEY] = CheckContext(check=f"{case}[{subject.id}]", case=case, operation=subject.operation,
                                            attacker=subject.attacker, victim=subject.victim)
+    for needs in item.iter_markers("needs"):
+        for what in needs.args:
+            missing = missing_need(item.config, what)
+            if missing:
+                raise NotApplicable(missing)
+
+
+def missing_need(config: pytest.Config, what: str) -> str | None:
+    """Why a check cannot apply here: the profile lacks an operation or the environment an inspector."""
+    if what == "inspector":
+        if config.stash[ENV_KEY].inspector is None:
+            return "needs an inspector to read storage ([inspector] in the environment)"
+        return None
+    if config.stash[PROFILE_KEY].operation(what) is None:
+        return f"the profile {config.stash[PROFILE_KEY].name!r} has no operation {what}"
+    return None
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,0 +1,57 @@
+"""Provisioning flows other than the admin API: sign-up then login; ids planned from the run id."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from tenantcheck.canaries import CanaryScanner
+from tenantcheck.environment import load_environment
+from tenantcheck.http import Http
+from tenantcheck.profile import Profile
+from tenantcheck.redaction import Redactor
+from tenantcheck.tenants import RUN_TENANT, SignupProvisioner, planned_ids, tenant_labels
+
+SIGNUP_PROFILE = {
+    "name": "signup-app",
+    "provisioning": {"signup": {
+        "signup": {"method": "POST", "path": "/auth/signup",
+                   "body": {"org": "{tenant_id}", "email": "{email}", "password": "{password}"}},
+        "login": {"method": "POST", "path": "/auth/login", "body": {"email": "{email}", "password": "{password}"}},
+        "token_field": "session.token",
+    }},
+}
+
+
+def test_signup_then_login_yields_the_token() -> None:
+    accounts: dict[str, str] = {}
+
+    def app(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if request.url.path == "/auth/signup":
+            accounts[body["email"]] = body["password"]
+            return httpx.Response(201, json={"org": body["org"]})
+        if accounts.get(body["email"]) == body["password"]:
+            return httpx.Response(200, json={"session": {"token": f"tok-{body['email']}"}})
+        return httpx.Response(401, json={"error": {"code": "unauthorized", "message": "no"}})
+
+    profile = Profile.model_validate(SIGNUP_PROFILE)
+    with Http("http://127.0.0.1:9", rate=100, concurrency=2, timeout=5, retries=0, scanner=CanaryScanner(),
+              redactor=Redactor(), on_leak=lambda *a: None, transport=httpx.MockTransport(app)) as http:
+        token = SignupProvisioner(profile, http.actor("anonymous")).create("tc-12345678-a", "Acme")
+    assert token == "tok-tc-12345678-a@example.test"
+
+
+def test_planned_ids_carry_the_run_and_nest() -> None:
+    env = load_environment("local")
+    ids = planned_ids(env, "12345678", "", tenant_labels(3))
+    assert ids == ["tc-12345678-a", "tc-12345678-ab", "tc-12345678-ac"]
+    assert all(RUN_TENANT.match(i).group(1) == "12345678" for i in ids)  # type: ignore[union-attr]
+    assert planned_ids(env, "12345678", "w1", tenant_labels(2)) == ["tc-12345678-w1-a", "tc-12345678-w1-ab"]
+
+
+def test_labels_stay_valid_beyond_26() -> None:
+    labels = tenant_labels(30)
+    assert labels[:2] == ["tenant-a", "tenant-b"] and labels[26:28] == ["tenant-aa", "tenant-ab"]
+    assert len(set(labels)) == 30
