@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--run-id", help="remove what this run created")
     which.add_argument("--stale", action="store_true", help="remove what every finished or crashed run left")
     cleanup.set_defaults(handler=run_cleanup)
+    report = commands.add_parser("report", help="render index.html and junit.xml again from an isolation-report.json")
+    report.add_argument("path", metavar="PATH.json")
+    report.set_defaults(handler=render_report)
     catalog = commands.add_parser("catalog", help="list the catalog's cases")
     catalog.set_defaults(handler=show_catalog)
     reference = commands.add_parser("reference", help="the embedded reference target")
@@ -71,6 +74,12 @@ def show_catalog(options: argparse.Namespace) -> int:
         print(f"       tries:   {case.tries}")
         print(f"       decides: {case.oracles}")
     return 0
+
+
+def render_report(options: argparse.Namespace) -> int:
+    from tenantcheck.report.command import report_main
+
+    return report_main(options.path)
 
 
 def run_cleanup(options: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ import pytest
 
 from tenantcheck.catalog import SEVERITY_ORDER
 from tenantcheck.findings import CheckResult, Finding
+from tenantcheck.report.gating import Gate
 from tenantcheck.verdict import EXIT_CONFIG, EXIT_INCONCLUSIVE, RunVerdict, decide
 
 
@@ -25,7 +26,10 @@ class Collector:
         self.results: dict[str, CheckResult] = {}
         self.orphans: dict[str, Finding] = {}
         self.verdict: RunVerdict | None = None
+        self.gate: Gate | None = None
         self.report_path: str | None = None
+        self.document: dict[str, Any] = {}
+        self.exit_code = EXIT_INCONCLUSIVE
         self.tenants: dict[str, set[str]] = {}
         self.stats: dict[str, dict[str, int]] = {}
         self.total = 0
@@ -72,17 +76,15 @@ class Collector:
         return sorted(found.values(), key=lambda f: (SEVERITY_ORDER[f.severity], f.case, f.check))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        from tenantcheck.plugin import ENV_KEY, PROFILE_KEY, RUN_KEY, report_dir
+        from tenantcheck.plugin import BASELINE_KEY, ENV_KEY, PROFILE_KEY, RUN_KEY, WAIVERS_KEY, report_dir
         from tenantcheck.report import write_reports
         from tenantcheck.report.document import build_document
+        from tenantcheck.report.gating import gate
 
+        if self.config.option.collectonly:
+            return
         results = sorted(self.results.values(), key=lambda r: r.check)
         self.verdict = decide(results, self.orphans.values())
-        code = self.verdict.exit_code
-        if exitstatus == pytest.ExitCode.USAGE_ERROR:
-            code = EXIT_CONFIG
-        elif exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR) and code == 0:
-            code = EXIT_INCONCLUSIVE
         run: dict[str, Any] = self.config.stash[RUN_KEY]
         run["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         env = self.config.stash[ENV_KEY]
@@ -90,8 +92,19 @@ class Collector:
         document = build_document(run=run, environment=env.name, profile=self.config.stash[PROFILE_KEY].name,
                                   flaws=list(env.target.flaws), tenants=self.tenants, stats=totals,
                                   results=results, findings=self.findings, verdict=self.verdict)
+        baseline, waivers = self.config.stash[BASELINE_KEY], self.config.stash[WAIVERS_KEY]
+        self.gate = gate(document, baseline=baseline, waivers=waivers, today=datetime.now(UTC).date())
+        if baseline is not None or waivers:
+            document["gate"] = self.gate.to_dict()
+        code = self.gate.exit_code
+        if exitstatus == pytest.ExitCode.USAGE_ERROR:
+            code = EXIT_CONFIG
+        elif exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR) and code == 0:
+            code = EXIT_INCONCLUSIVE
         paths = write_reports(report_dir(self.config), document)
-        self.report_path = str(paths["json"])
+        self.report_path = str(paths["html"])
+        self.document = document
+        self.exit_code = code
         session.exitstatus = code
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -118,6 +131,7 @@ class Collector:
             tr.write_line(f"  [inconclusive] {result.check}: {result.reason}", yellow=True)
         markup = {"isolated": {"green": True}, "findings": {"red": True}}.get(self.verdict.verdict, {"yellow": True})
         tr.write_line("")
-        tr.write_line(f"VERDICT: {self.verdict.verdict.upper()} ({self.verdict.reason}); exit code "
-                      f"{self.verdict.exit_code}", bold=True, **markup)
-        tr.write_line(f"report: {self.report_path}")
+        tr.write_line(f"VERDICT: {self.verdict.verdict.upper()} ({self.verdict.reason})", bold=True, **markup)
+        if self.gate is not None and "gate" in self.document:
+            tr.write_line(f"GATE: {self.gate.outcome} ({self.gate.reason})", bold=True)
+        tr.write_line(f"exit code {self.exit_code}; report: {self.report_path}")

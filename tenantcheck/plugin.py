@@ -8,6 +8,8 @@ the exit code: 0 isolated, 1 findings, 2 inconclusive, 3 configuration error.
 
 from __future__ import annotations
 
+import random
+import re
 import secrets
 import signal
 from collections.abc import Generator, Iterator
@@ -25,6 +27,8 @@ from tenantcheck.errors import CheckStop, ConfigError, NotApplicable
 from tenantcheck.findings import CheckResult, Finding
 from tenantcheck.profile import Profile, load_profile
 from tenantcheck.recording import CheckContext, Recorder
+from tenantcheck.report.allure_labels import label_check
+from tenantcheck.report.gating import Waiver, load_report, load_waivers
 from tenantcheck.tenants import tenant_labels
 from tenantcheck.verdict import EXIT_CONFIG
 from tenantcheck.world import Settings, World
@@ -36,6 +40,8 @@ RECORDER_KEY = pytest.StashKey[Recorder]()
 CONTEXT_KEY = pytest.StashKey[CheckContext]()
 SUBJECT_KEY = pytest.StashKey[Subject]()
 WORLD_KEY = pytest.StashKey[World]()
+BASELINE_KEY = pytest.StashKey[dict[str, Any] | None]()
+WAIVERS_KEY = pytest.StashKey[list[Waiver]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,6 +58,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="where reports/<run-id>/ is written")
     group.addoption("--allow-production-writes", dest="tenantcheck_allow_production_writes", action="store_true",
                     help="allow writes on an environment marked production (with dedicated test tenants)")
+    group.addoption("--baseline", dest="tenantcheck_baseline", default=None, metavar="PATH.json",
+                    help="an earlier isolation-report.json: only findings not in it fail the gate")
+    group.addoption("--waivers", dest="tenantcheck_waivers", default=None, metavar="TOML",
+                    help="waivers.toml: accepted findings with owner and expiry (docs/ci.md)")
+    group.addoption("--pairs", dest="tenantcheck_pairs", default=None,
+                    help="attacker/victim pairs: all | ring | random:K (default: all up to 5 tenants, ring above)")
     group.addoption("--flaw", dest="tenantcheck_flaws", action="append", default=[],
                     help="embedded target only: switch on a reference flaw (repeatable)")
 
@@ -70,6 +82,12 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest.exit(f"tenantcheck: {error}", returncode=EXIT_CONFIG)
     config.stash[ENV_KEY] = env
     config.stash[PROFILE_KEY] = profile
+    try:
+        baseline, waivers = config.getoption("tenantcheck_baseline"), config.getoption("tenantcheck_waivers")
+        config.stash[BASELINE_KEY] = load_report(Path(baseline)) if baseline else None
+        config.stash[WAIVERS_KEY] = load_waivers(Path(waivers)) if waivers else []
+    except ConfigError as error:
+        pytest.exit(f"tenantcheck: {error}", returncode=EXIT_CONFIG)
     config.stash[RECORDER_KEY] = Recorder()
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
@@ -97,6 +115,9 @@ def load_configuration(config: pytest.Config) -> tuple[Environment, Profile]:
 
         check_flaws(env.target.flaws)
     profile = load_profile(config.getoption("tenantcheck_profile") or env.profile)
+    sampling = config.getoption("tenantcheck_pairs")
+    if sampling is not None and not re.fullmatch(r"all|ring|random:[1-9][0-9]*", sampling):
+        raise ConfigError(f"--pairs {sampling!r}: use all, ring or random:K (K a positive number)")
     if config.getoption("tenantcheck_tenants") < 2:
         raise ConfigError("--tenants must be at least 2: isolation needs an attacker and a victim")
     return env, profile
@@ -128,7 +149,7 @@ def active(config: pytest.Config) -> bool:
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Start the embedded reference target once, in the controller, before xdist starts workers."""
     config = session.config
-    if not active(config) or hasattr(config, "workerinput"):
+    if not active(config) or hasattr(config, "workerinput") or config.option.collectonly:
         return
     env = config.stash[ENV_KEY]
     if env.target.embedded:
@@ -160,15 +181,33 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("over")
     options = dict(marker.kwargs) if marker else {}
     labels = tenant_labels(metafunc.config.getoption("tenantcheck_tenants"))
-    subjects = list(expand(labels, options))
+    sampling = metafunc.config.getoption("tenantcheck_pairs") or ("all" if len(labels) <= 5 else "ring")
+    seed = metafunc.config.stash[RUN_KEY]["run_id"] if RUN_KEY in metafunc.config.stash else ""
+    subjects = list(expand(labels, options, cross_pairs(labels, sampling, seed)))
     metafunc.parametrize("subject", subjects, ids=[subject.id for subject in subjects])
 
 
-def expand(labels: list[str], options: dict[str, Any]) -> Iterator[Subject]:
+def cross_pairs(labels: list[str], sampling: str, seed: str) -> list[tuple[str, str]]:
+    """(attacker, victim) pairs: ``all`` ordered pairs (N*(N-1)); ``ring``: each tenant attacks the next
+    and the previous one (2N, every tenant both attacker and victim); ``random:K``: K pairs drawn with the
+    run id as seed, so every xdist worker collects the same ones."""
+    every = [(a, v) for v in labels for a in labels if a != v]
+    if sampling == "all":
+        return every
+    if sampling == "ring":
+        count = len(labels)
+        ring = {(labels[i], labels[(i + 1) % count]) for i in range(count)}
+        ring |= {(victim, attacker) for attacker, victim in ring}
+        return [pair for pair in every if pair in ring]
+    chosen = set(random.Random(seed).sample(every, min(int(sampling.removeprefix("random:")), len(every))))
+    return [pair for pair in every if pair in chosen]
+
+
+def expand(labels: list[str], options: dict[str, Any], pairs_of_tenants: list[tuple[str, str]]) -> Iterator[Subject]:
     """Subjects for a check: operations x variants x (attacker, victim) pairs, in a stable order."""
     pairs = options.get("pairs", "cross")
     if pairs == "cross":
-        people: list[tuple[str | None, str | None]] = [(a, v) for v in labels for a in labels if a != v]
+        people: list[tuple[str | None, str | None]] = list(pairs_of_tenants)
     elif pairs == "each":
         people = [(label, None) for label in labels]
     elif pairs == "anonymous":
@@ -276,6 +315,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
         result = yield
     finally:
         recorder.end()
+        if item.config.getoption("allure_report_dir", None):
+            label_check(context)
     if context.findings:  # the canary hook found a leak in a check whose own oracles passed
         raise AssertionError("; ".join(f"[{f.severity}] {f.title}" for f in context.findings))
     return result

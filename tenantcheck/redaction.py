@@ -21,8 +21,10 @@ class Redactor:
         self._headers = frozenset(name.lower() for name in credential_headers)
 
     def add(self, secret: str, variable: str) -> None:
+        """Show ``secret`` as ``$variable``; the first name given wins (an environment's own variable
+        name, e.g. for a static tenant's key, beats a generated one)."""
         if secret:
-            self._secrets[secret] = f"${variable}"
+            self._secrets.setdefault(secret, f"${variable}")
 
     def add_header(self, name: str) -> None:
         self._headers = self._headers | {name.lower()}

@@ -38,12 +38,15 @@ class Cell:
         return "\n".join(f"{verdict}: {check}" for check, verdict in self.checks)
 
     @property
-    def label(self) -> str:
+    def detail(self) -> str:
+        """The count under the state: "3/25" checks leaked, or how many checks held; empty without checks."""
         if not self.checks:
-            return "n.a."
-        bad = sum(1 for _, verdict in self.checks if CELL_STATES[verdict] == self.state)
+            return ""
         total = len(self.checks)
-        return f"{self.state} {bad}/{total}" if self.state in ("leaked", "inconclusive") else f"{self.state} {total}"
+        if self.state in ("leaked", "inconclusive"):
+            bad = sum(1 for _, verdict in self.checks if CELL_STATES.get(verdict) == self.state)
+            return f"{bad}/{total}"
+        return f"{total} check{'s' if total > 1 else ''}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,10 +201,10 @@ def excerpt(text: Any, limit: int = EXCERPT_CHARS) -> str | None:
     """At most ``limit`` characters, saying how much was cut (the JSON report keeps it whole)."""
     if text is None or text == "":
         return None
-    text = str(text)
-    if len(text) <= limit:
-        return text
-    return text[:limit] + f"\n… ({len(text) - limit} more characters in isolation-report.json)"
+    whole = str(text)
+    if len(whole) <= limit:
+        return whole
+    return whole[:limit] + f"\n… ({len(whole) - limit} more characters in isolation-report.json)"
 
 
 def severity_counts(document: dict[str, Any]) -> dict[str, int]:

@@ -61,13 +61,44 @@ def test_a_failing_run_removes_everything_it_created(tmp_path: Path, target: Run
     assert (tenants_on(target), rows_on(target)) == before
 
 
-def test_the_admin_token_is_in_no_artifact(tmp_path: Path, target: RunningReference, catalog) -> None:  # type: ignore[no-untyped-def]
-    run = catalog("--env", str(env_file(tmp_path, target.base_url)), "-k", "TC-02",
-                  env={"TC_TEST_ADMIN_TOKEN": target.admin_token})
-    assert run.document is not None and run.document["findings"]
-    for path in (tmp_path / "reports").rglob("*"):
-        if path.is_file():
-            assert target.admin_token not in path.read_text(errors="replace"), path
+STATIC_TEMPLATE = """
+profile = "pom-bolt"
+[target]
+base_url = "{url}"
+[provisioning]
+method = "static"
+admin_token = "${{TC_TEST_ADMIN_TOKEN}}"
+[[provisioning.tenants]]
+id = "{a}"
+key = "${{TC_TEST_KEY_A}}"
+[[provisioning.tenants]]
+id = "{b}"
+key = "${{TC_TEST_KEY_B}}"
+"""
+
+
+def test_no_secret_in_any_artifact(tmp_path: Path, target: RunningReference, catalog) -> None:  # type: ignore[no-untyped-def]
+    admin = {"Authorization": f"Bearer {target.admin_token}"}
+    keys = {}
+    for name in ("static-a", "static-b"):
+        reply = httpx.post(f"{target.base_url}/admin/tenants", headers=admin, json={"tenant_id": name, "name": name})
+        keys[name] = reply.json()["api_key"]
+    env = tmp_path / "static.toml"
+    env.write_text(STATIC_TEMPLATE.format(url=target.base_url, a="static-a", b="static-b"))
+    secrets = {"TC_TEST_ADMIN_TOKEN": target.admin_token, "TC_TEST_KEY_A": keys["static-a"],
+               "TC_TEST_KEY_B": keys["static-b"]}
+    run = catalog("--env", str(env), "--alluredir", str(tmp_path / "reports" / "allure"), env=secrets)
+    assert run.code == 1, run.output  # update-unchecked is on: findings with evidence and curl lines
+    written = [path for path in (tmp_path / "reports").rglob("*") if path.is_file()]
+    assert {path.name for path in written} >= {"isolation-report.json", "index.html", "junit.xml"}
+    assert any(path.parent.name == "allure" for path in written)
+    for path in written:
+        text = path.read_text(errors="replace")
+        for variable, secret in secrets.items():
+            assert secret not in text, f"{variable} leaked into {path}"
+    assert "$TC_TEST_KEY_A" in (tmp_path / "reports").joinpath(run.document["run_id"], "index.html").read_text()  # type: ignore[index]
+    for secret in secrets.values():
+        assert secret not in run.output
 
 
 def test_unreachable_target_is_inconclusive_never_isolated(tmp_path: Path, catalog) -> None:  # type: ignore[no-untyped-def]

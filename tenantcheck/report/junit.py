@@ -1,0 +1,87 @@
+"""``junit.xml``: one test case per check, for CI systems that show JUnit (GitLab, Jenkins, Azure, ...).
+
+Classname is the case id, so CI groups checks by catalog case; name is the check id. A failed check
+carries its findings' titles; inconclusive and not-applicable checks are skipped with their reason (a CI
+that counts skips then shows the run did not prove everything). Built with ``xml.etree`` so hostile text
+from evidence is escaped by the serializer, never by hand.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from tenantcheck.catalog import SEVERITY_ORDER
+
+# XML 1.0 cannot carry most control characters even escaped; a hostile response body may contain them.
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def clean(text: Any) -> str:
+    """Text safe for an XML 1.0 document (control characters become U+FFFD)."""
+    return _INVALID_XML.sub("\ufffd", "" if text is None else str(text))
+
+
+def render_junit(document: dict[str, Any]) -> bytes:
+    """The JUnit XML for ``document`` (UTF-8, with declaration)."""
+    findings = {str(item.get("fingerprint")): item for item in document.get("findings", [])}
+    checks = document.get("checks", [])
+    verdicts = [str(check.get("verdict")) for check in checks]
+    failures = verdicts.count("failed")
+    skipped = sum(1 for verdict in verdicts if verdict in ("inconclusive", "not-applicable"))
+    total_time = f"{sum(float(check.get('duration') or 0) for check in checks):.3f}"
+    counts = {"tests": str(len(checks)), "failures": str(failures), "errors": "0", "skipped": str(skipped),
+              "time": total_time}
+
+    root = ET.Element("testsuites", {"name": "tenantcheck", **counts})
+    suite = ET.SubElement(root, "testsuite", {
+        "name": clean(f"tenantcheck {document.get('environment', '?')} run {document.get('run_id', '?')}"),
+        **counts, "timestamp": clean(document.get("started") or ""),
+    })
+    properties = ET.SubElement(suite, "properties")
+    verdict = document.get("verdict") or {}
+    gate = document.get("gate") or {}
+    for name, value in (("run_id", document.get("run_id")), ("environment", document.get("environment")),
+                        ("profile", document.get("profile")), ("target_url", document.get("target_url")),
+                        ("schema_version", document.get("schema_version")), ("verdict", verdict.get("verdict")),
+                        ("exit_code", gate.get("exit_code", verdict.get("exit_code")))):
+        ET.SubElement(properties, "property", {"name": name, "value": clean(value)})
+    for check in checks:
+        suite.append(testcase(check, findings))
+    ET.indent(root)
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def testcase(check: dict[str, Any], findings: dict[str, dict[str, Any]]) -> ET.Element:
+    """One ``<testcase>`` with properties case, verdict, severity, fingerprints, and its outcome."""
+    fingerprints = [str(fingerprint) for fingerprint in check.get("findings", [])]
+    own = [findings[fingerprint] for fingerprint in fingerprints if fingerprint in findings]
+    severities = sorted((str(item.get("severity")) for item in own), key=lambda s: SEVERITY_ORDER.get(s, 9))
+    element = ET.Element("testcase", {"classname": clean(check.get("case")), "name": clean(check.get("check")),
+                                      "time": f"{float(check.get('duration') or 0):.3f}"})
+    properties = ET.SubElement(element, "properties")
+    for name, value in (("case", check.get("case")), ("verdict", check.get("verdict")),
+                        ("severity", severities[0] if severities else "none"),
+                        ("fingerprints", ",".join(fingerprints)), ("nodeid", check.get("nodeid"))):
+        ET.SubElement(properties, "property", {"name": name, "value": clean(value)})
+    verdict = check.get("verdict")
+    if verdict == "failed":
+        titles = [f"[{item.get('severity')}] {item.get('title')}" for item in own] or [str(check.get("reason"))]
+        failure = ET.SubElement(element, "failure", {"message": clean("; ".join(titles)), "type": "isolation"})
+        failure.text = clean("\n\n".join(describe(item) for item in own) or check.get("reason"))
+    elif verdict in ("inconclusive", "not-applicable"):
+        ET.SubElement(element, "skipped", {"message": clean(f"{verdict}: {check.get('reason', '')}"),
+                                           "type": str(verdict)})
+    return element
+
+
+def describe(finding: dict[str, Any]) -> str:
+    """A finding as plain text for the failure body: what, where, and how to reproduce."""
+    lines = [f"[{finding.get('severity')}] {finding.get('title')}",
+             f"case {finding.get('case')}, oracle {finding.get('oracle')}, fingerprint {finding.get('fingerprint')}"]
+    if finding.get("detail"):
+        lines.append(str(finding["detail"]))
+    if finding.get("curl"):
+        lines.append(f"reproduce: {finding['curl']}")
+    return "\n".join(lines)
