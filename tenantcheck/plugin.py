@@ -160,7 +160,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         except Exception as error:
             pytest.exit(f"tenantcheck: the embedded reference target did not start: {error}", returncode=2)
         config.add_cleanup(process.stop)
-        config.stash[RUN_KEY].update(base_url=process.base_url, admin_token=process.admin_token)
+        config.stash[RUN_KEY].update(base_url=process.base_url, admin_token=process.admin_token,
+                                     data_dir=str(process.data_dir))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
