@@ -1,4 +1,8 @@
-"""Shared helpers for the harness's own tests: running the catalog as a user would."""
+"""Shared helpers for the harness's own tests: running the catalog as a user would.
+
+Also prints the table flaw -> cases that caught it after the detection tests; it lives here, not in
+tests/detection/, because under xdist only the top-level conftest is loaded by the controller.
+"""
 
 from __future__ import annotations
 
@@ -53,3 +57,20 @@ def catalog(tmp_path: Path) -> Any:
         return run_catalog(tmp_path / "reports", *args, env=env)
 
     return run
+
+CAUGHT: dict[str, str] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and "test_flaw_is_caught_by_its_case[" in report.nodeid:
+        flaw = report.nodeid.rsplit("[", 1)[1].rstrip("]")
+        CAUGHT[flaw] = dict(report.user_properties).get("caught_by", "")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not CAUGHT:
+        return
+    terminalreporter.section("flaw -> cases with findings")
+    width = max(len(flaw) for flaw in CAUGHT)
+    for flaw in sorted(CAUGHT):
+        terminalreporter.write_line(f"  {flaw:<{width}}  {CAUGHT[flaw] or '(none)'}")
