@@ -22,6 +22,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["run"]:  # before anything imports a pytest plugin's module (pytest must do that)
         return run(args[1:])
+    if args[:1] == ["verify"]:
+        if not any(arg == "--manifest" or arg.startswith("--manifest=") for arg in args):
+            print("tenantcheck verify: give --manifest PATH.json (written by `tenantcheck seed`) and --env",
+                  file=sys.stderr)
+            return EXIT_CONFIG
+        return run(args[1:])
     options = build_parser().parse_args(args)
     try:
         code: int = options.handler(options)
@@ -37,6 +43,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tenantcheck", description="Tenant-isolation conformance harness.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("run", help="run the catalog (pytest underneath; extra arguments go to pytest)")
+    commands.add_parser("verify", help="after a restore: check a seed manifest (RV cases) and run the catalog "
+                        "(--env ENV --manifest PATH.json [--keep]; extra arguments go to pytest)")
+    seed = commands.add_parser("seed", help="before a backup: provision and seed tenants, keep them, write a manifest")
+    seed.add_argument("--env", required=True, help="environment name or TOML path (a target with base_url)")
+    seed.add_argument("--manifest", required=True, type=Path, help="where to write the manifest (no secrets)")
+    seed.add_argument("--tenants", type=int, default=2, help="number of tenants to seed (default 2)")
+    seed.add_argument("--keys", type=Path, default=None,
+                      help="where to write the tenants' keys as shell exports (default: MANIFEST.keys.env)")
+    seed.set_defaults(handler=run_seed)
     cleanup = commands.add_parser("cleanup", help="remove tenants and objects that earlier runs left behind")
     cleanup.add_argument("--env", required=True, help="environment name or TOML path")
     which = cleanup.add_mutually_exclusive_group(required=True)
@@ -74,6 +89,12 @@ def show_catalog(options: argparse.Namespace) -> int:
         print(f"       tries:   {case.tries}")
         print(f"       decides: {case.oracles}")
     return 0
+
+
+def run_seed(options: argparse.Namespace) -> int:
+    from tenantcheck.restore import seed
+
+    return seed(options.env, options.manifest, tenants=options.tenants, keys_path=options.keys)
 
 
 def render_report(options: argparse.Namespace) -> int:

@@ -76,7 +76,15 @@ class Collector:
         return sorted(found.values(), key=lambda f: (SEVERITY_ORDER[f.severity], f.case, f.check))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        from tenantcheck.plugin import BASELINE_KEY, ENV_KEY, PROFILE_KEY, RUN_KEY, WAIVERS_KEY, report_dir
+        from tenantcheck.plugin import (
+            BASELINE_KEY,
+            ENV_KEY,
+            MANIFEST_KEY,
+            PROFILE_KEY,
+            RUN_KEY,
+            WAIVERS_KEY,
+            report_dir,
+        )
         from tenantcheck.report import write_reports
         from tenantcheck.report.document import build_document
         from tenantcheck.report.gating import gate
@@ -91,7 +99,8 @@ class Collector:
         totals = {key: sum(worker.get(key, 0) for worker in self.stats.values()) for key in ("requests", "retried")}
         document = build_document(run=run, environment=env.name, profile=self.config.stash[PROFILE_KEY].name,
                                   flaws=list(env.target.flaws), tenants=self.tenants, stats=totals,
-                                  results=results, findings=self.findings, verdict=self.verdict)
+                                  results=results, findings=self.findings, verdict=self.verdict,
+                                  manifest=self.config.stash[MANIFEST_KEY])
         baseline, waivers = self.config.stash[BASELINE_KEY], self.config.stash[WAIVERS_KEY]
         self.gate = gate(document, baseline=baseline, waivers=waivers, today=datetime.now(UTC).date())
         if baseline is not None or waivers:

@@ -25,12 +25,14 @@ from tenantcheck.collector import Collector
 from tenantcheck.environment import Environment, load_environment
 from tenantcheck.errors import CheckStop, ConfigError, NotApplicable
 from tenantcheck.findings import CheckResult, Finding
+from tenantcheck.manifest import Manifest, load_manifest
 from tenantcheck.profile import Profile, load_profile
 from tenantcheck.recording import CheckContext, Recorder
 from tenantcheck.report.allure_labels import label_check
 from tenantcheck.report.gating import Waiver, load_report, load_waivers
 from tenantcheck.tenants import tenant_labels
 from tenantcheck.verdict import EXIT_CONFIG
+from tenantcheck.verification import Restored
 from tenantcheck.world import Settings, World
 
 ENV_KEY = pytest.StashKey[Environment]()
@@ -42,6 +44,7 @@ SUBJECT_KEY = pytest.StashKey[Subject]()
 WORLD_KEY = pytest.StashKey[World]()
 BASELINE_KEY = pytest.StashKey[dict[str, Any] | None]()
 WAIVERS_KEY = pytest.StashKey[list[Waiver]]()
+MANIFEST_KEY = pytest.StashKey[Manifest | None]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -62,6 +65,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="an earlier isolation-report.json: only findings not in it fail the gate")
     group.addoption("--waivers", dest="tenantcheck_waivers", default=None, metavar="TOML",
                     help="waivers.toml: accepted findings with owner and expiry (docs/ci.md)")
+    group.addoption("--manifest", dest="tenantcheck_manifest", default=None, metavar="PATH.json",
+                    help="verify a restore: the manifest `tenantcheck seed` wrote before the backup (RV cases)")
+    group.addoption("--keep", dest="tenantcheck_keep", action="store_true",
+                    help="with --manifest: keep the seeded tenants after verifying")
     group.addoption("--pairs", dest="tenantcheck_pairs", default=None,
                     help="attacker/victim pairs: all | ring | random:K (default: all up to 5 tenants, ring above)")
     group.addoption("--flaw", dest="tenantcheck_flaws", action="append", default=[],
@@ -86,6 +93,8 @@ def pytest_configure(config: pytest.Config) -> None:
         baseline, waivers = config.getoption("tenantcheck_baseline"), config.getoption("tenantcheck_waivers")
         config.stash[BASELINE_KEY] = load_report(Path(baseline)) if baseline else None
         config.stash[WAIVERS_KEY] = load_waivers(Path(waivers)) if waivers else []
+        manifest = config.getoption("tenantcheck_manifest")
+        config.stash[MANIFEST_KEY] = load_manifest(Path(manifest)) if manifest else None
     except ConfigError as error:
         pytest.exit(f"tenantcheck: {error}", returncode=EXIT_CONFIG)
     config.stash[RECORDER_KEY] = Recorder()
@@ -182,6 +191,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker("over")
     options = dict(marker.kwargs) if marker else {}
     labels = tenant_labels(metafunc.config.getoption("tenantcheck_tenants"))
+    if options.get("pairs") == "seeded":
+        manifest = metafunc.config.stash.get(MANIFEST_KEY, None)
+        labels = [tenant.label for tenant in manifest.tenants] if manifest else []
     sampling = metafunc.config.getoption("tenantcheck_pairs") or ("all" if len(labels) <= 5 else "ring")
     seed = metafunc.config.stash[RUN_KEY]["run_id"] if RUN_KEY in metafunc.config.stash else ""
     subjects = list(expand(labels, options, cross_pairs(labels, sampling, seed)))
@@ -209,7 +221,7 @@ def expand(labels: list[str], options: dict[str, Any], pairs_of_tenants: list[tu
     pairs = options.get("pairs", "cross")
     if pairs == "cross":
         people: list[tuple[str | None, str | None]] = list(pairs_of_tenants)
-    elif pairs == "each":
+    elif pairs in ("each", "seeded"):
         people = [(label, None) for label in labels]
     elif pairs == "anonymous":
         people = [("anonymous", label) for label in labels]
@@ -223,6 +235,10 @@ def expand(labels: list[str], options: dict[str, Any], pairs_of_tenants: list[tu
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Let ``-k TC-04`` select a case: the case id becomes a keyword of its checks."""
+    restore_checks = [item for item in items if (m := item.get_closest_marker("case")) and m.args[0][:3] == "RV-"]
+    if restore_checks and not (active(config) and config.stash[MANIFEST_KEY]):
+        config.hook.pytest_deselected(items=restore_checks)  # restore checks run only in `tenantcheck verify`
+        items[:] = [item for item in items if item not in restore_checks]
     for item in items:
         marker = item.get_closest_marker("case")
         if marker:
@@ -258,6 +274,21 @@ def world(pytestconfig: pytest.Config) -> Iterator[World]:
         problems = built.close()
         if problems:
             pytestconfig.stash[RUN_KEY]["cleanup_problems"] = problems
+
+
+@pytest.fixture(scope="session")
+def restored(pytestconfig: pytest.Config, world: World) -> Iterator[Restored]:
+    """The tenants and objects `tenantcheck seed` left before the backup, with clients to check them."""
+    manifest = pytestconfig.stash[MANIFEST_KEY]
+    assert manifest is not None, "restore checks are deselected without --manifest"
+    seeded = Restored(world, manifest)
+    try:
+        yield seeded
+    finally:
+        if not pytestconfig.getoption("tenantcheck_keep"):
+            problems = seeded.remove()
+            if problems:
+                pytestconfig.stash[RUN_KEY].setdefault("cleanup_problems", []).extend(problems)
 
 
 @pytest.fixture

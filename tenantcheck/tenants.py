@@ -135,7 +135,7 @@ class FixedProvisioner:
         """Nothing to remove: the tenant outlives the run; its objects are deleted one by one."""
 
 
-def planned_ids(env: Environment, run_id: str, worker: str, labels: list[str]) -> list[str]:
+def planned_ids(env: Environment, run_id: str, worker: str, labels: list[str], prefix: str = "tc") -> list[str]:
     """The tenant ids a run will use: the environment's static tenants, or ids made from the run id."""
     if env.provisioning.method == "static":
         static = [tenant.id for tenant in env.provisioning.tenants]
@@ -147,4 +147,4 @@ def planned_ids(env: Environment, run_id: str, worker: str, labels: list[str]) -
     infix = f"-{worker}" if worker else ""
     first = labels[0].removeprefix("tenant-")
     suffixes = [first] + [first + label.removeprefix("tenant-") for label in labels[1:]]
-    return [f"tc-{run_id}{infix}-{suffix}" for suffix in suffixes]
+    return [f"{prefix}-{run_id}{infix}-{suffix}" for suffix in suffixes]

@@ -54,6 +54,7 @@ class Settings:
     tenants: int = 2
     admin_token: str | None = None
     allow_production_writes: bool = False
+    id_prefix: str = "tc"  # seeded tenants use "tcseed", so that cleanup of crashed runs never takes them
 
     @property
     def mode(self) -> str:
@@ -139,8 +140,8 @@ class World:
         settings = self.settings
         self._write_record()
         labels = tenant_labels(settings.tenants)
-        for label, tenant_id in zip(labels, planned_ids(settings.env, settings.run_id, settings.worker, labels),
-                                    strict=True):
+        ids = planned_ids(settings.env, settings.run_id, settings.worker, labels, settings.id_prefix)
+        for label, tenant_id in zip(labels, ids, strict=True):
             self._provision(label, tenant_id)
         for label in labels:
             self.seeds[label] = self._seed(label)
@@ -196,6 +197,16 @@ class World:
         http = self.http
         return {"worker": self.settings.worker or "main", "requests": http.sent if http else 0,
                 "retried": http.retried if http else 0}
+
+    def detach(self) -> None:
+        """Leave everything the run created in place (``tenantcheck seed``): no teardown, no record."""
+        self._record_path().unlink(missing_ok=True)
+        if self.http is not None:
+            self.http.close()
+
+    def download_key(self, owner: str, project_id: str, file_path: str) -> str:
+        template = self.settings.profile.api.download_key
+        return template.format(tenant_id=self.tenant_id(owner), project_id=project_id, file_path=file_path)
 
     # ----------------------------------------------------------------- what suites use
     def actor(self, label: str) -> Actor:
@@ -330,6 +341,11 @@ class World:
                     self.redactor.add(tenant.key.get(), tenant.key.var)
             return FixedProvisioner(keys)
         return FixedProvisioner({})
+
+    def provision(self, label: str, tenant_id: str) -> Tenant:
+        """Provision one more tenant (with its markers and client) and return it."""
+        self._provision(label, tenant_id)
+        return self.tenants[label]
 
     def _provision(self, label: str, tenant_id: str) -> None:
         assert self.provisioner is not None and self.http is not None

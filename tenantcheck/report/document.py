@@ -11,7 +11,8 @@ from typing import Any
 
 from tenantcheck.catalog import CASES
 from tenantcheck.findings import CheckResult, Finding
-from tenantcheck.verdict import RunVerdict
+from tenantcheck.manifest import Manifest
+from tenantcheck.verdict import RunVerdict, decide
 
 SCHEMA_VERSION = "1.0"
 
@@ -27,11 +28,12 @@ def build_document(
     results: list[CheckResult],
     findings: list[Finding],
     verdict: RunVerdict,
+    manifest: Manifest | None = None,
 ) -> dict[str, Any]:
     per_case: dict[str, Counter[str]] = {}
     for result in results:
         per_case.setdefault(result.case, Counter())[result.verdict] += 1
-    return {
+    document = {
         "schema_version": SCHEMA_VERSION,
         "run_id": run["run_id"],
         "environment": environment,
@@ -49,4 +51,25 @@ def build_document(
         "checks": [result.to_dict() | {"findings": [f.fingerprint for f in result.findings]} for result in results],
         "findings": [finding.to_dict() for finding in findings],
         "cleanup_problems": run.get("cleanup_problems", []),
+    }
+    if manifest is not None:
+        document["restore"] = restore_section(manifest, results)
+    return document
+
+
+def restore_section(manifest: Manifest, results: list[CheckResult]) -> dict[str, Any]:
+    """The restore cases' counts, and RV-03: the verdict of the rest of the catalog after the restore."""
+    restore_cases: dict[str, Counter[str]] = {}
+    for result in results:
+        if result.case.startswith("RV-"):
+            restore_cases.setdefault(result.case, Counter())[result.verdict] += 1
+    rest = [result for result in results if not result.case.startswith("RV-")]
+    return {
+        "manifest_run_id": manifest.run_id,
+        "seeded_at": manifest.seeded_at,
+        "seeded_tenants": [{"label": t.label, "tenant_id": t.tenant_id} for t in manifest.tenants],
+        "seeded_objects": sum(len(t.projects) + len(t.deployments) + len(t.files) for t in manifest.tenants),
+        "deleted_tenants": [gone.tenant_id for gone in manifest.deleted],
+        "cases": {case: dict(counts) for case, counts in sorted(restore_cases.items())},
+        "rv03": decide(rest).verdict,
     }

@@ -1,0 +1,105 @@
+"""The seed manifest: what `tenantcheck seed` left on a target before a backup, without any secret.
+
+`tenantcheck verify` reads it after a restore to prove every object came back, with its owner, and that
+D1 and KV agree. Tenant credentials are not in it: they are handed to verify through environment
+variables (``TENANTCHECK_SEED_KEY_<LABEL>``, written by seed to a separate keys file) or, in header
+identity, not needed at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+
+from tenantcheck.errors import ConfigError
+from tenantcheck.tomlconfig import StrictModel, describe_error
+
+MANIFEST_VERSION = 1
+
+
+def digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+class SeededProject(StrictModel):
+    id: str
+    name: str
+    description: str
+
+    @property
+    def hash(self) -> str:
+        return digest(self.name, self.description)
+
+
+class SeededDeployment(StrictModel):
+    id: str
+    project_id: str
+
+
+class SeededFile(StrictModel):
+    project_id: str
+    path: str
+    sha256: str
+    size: int
+    kv_key: str
+
+
+class SeededTenant(StrictModel):
+    label: str
+    tenant_id: str
+    markers: list[str]
+    projects: list[SeededProject] = Field(default_factory=list)
+    deployments: list[SeededDeployment] = Field(default_factory=list)
+    files: list[SeededFile] = Field(default_factory=list)
+
+    @property
+    def key_variable(self) -> str:
+        return "TENANTCHECK_SEED_KEY_" + self.label.upper().replace("-", "_")
+
+
+class DeletedTenant(StrictModel):
+    """A tenant removed before the backup point: a restore must not bring it back (RV-04)."""
+
+    tenant_id: str
+    project_ids: list[str]
+
+
+class Manifest(StrictModel):
+    version: int = MANIFEST_VERSION
+    run_id: str
+    environment: str
+    profile: str
+    target_url: str
+    mode: str
+    seeded_at: str
+    tenants: list[SeededTenant]
+    deleted: list[DeletedTenant] = Field(default_factory=list)
+
+    def tenant(self, label: str) -> SeededTenant:
+        return next(tenant for tenant in self.tenants if tenant.label == label)
+
+
+def write_manifest(manifest: Manifest, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(manifest.model_dump(), indent=2))
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read a manifest; a missing, malformed or foreign file is a ``ConfigError`` naming it."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such manifest (write one with `tenantcheck seed`)") from None
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"{path}: not a JSON manifest: {error}") from None
+    try:
+        manifest = Manifest.model_validate(data)
+    except ValidationError as error:
+        issues = "; ".join(describe_error(Manifest, issue) for issue in error.errors(include_url=False)[:3])
+        raise ConfigError(f"Error in {path}: {issues}") from None
+    if manifest.version != MANIFEST_VERSION:
+        raise ConfigError(f"{path}: manifest version {manifest.version}, this tenantcheck reads {MANIFEST_VERSION}")
+    return manifest
