@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from tenantcheck.catalog import Severity
 from tenantcheck.errors import Inconclusive, NotApplicable
@@ -71,17 +71,11 @@ class Check:
         self.context.add(finding)
         return finding
 
-    def fail(
-        self,
-        *,
-        oracle: str,
-        title: str,
-        severity: Severity,
-        detail: str = "",
-        replies: Sequence[Reply] = (),
-    ) -> NoReturn:
-        finding = self.finding(oracle=oracle, title=title, severity=severity, detail=detail, replies=replies)
-        raise AssertionError(f"[{finding.severity}] {finding.title}" + (f": {detail}" if detail else ""))
+    def fail(self, **details: Any) -> NoReturn:
+        """Record a finding (the arguments of ``finding``) and end the check with it."""
+        finding = self.finding(**details)
+        detail = f": {finding.detail}" if finding.detail else ""
+        raise AssertionError(f"[{finding.severity}] {finding.title}{detail}")
 
     def conclude(self) -> None:
         """End a check that recorded findings without stopping at the first one."""

@@ -226,24 +226,25 @@ class World:
         return self.seeds.get(label) or Seed()
 
     def seeded_project(self, label: str) -> Project:
-        seed = self.seed(label)
-        if seed.project is None:
-            raise Inconclusive(f"{label} has no seeded project: {seed.problem or 'the profile cannot create one'}")
-        return seed.project
+        project: Project = self._seeded(label, "project", "projects.create")
+        return project
 
     def seeded_deployment(self, label: str) -> Deployment:
-        seed = self.seed(label)
-        if seed.deployment is None:
-            self.operation("deployments.create")
-            raise Inconclusive(f"{label} has no seeded deployment: {seed.problem or 'seeding did not get there'}")
-        return seed.deployment
+        deployment: Deployment = self._seeded(label, "deployment", "deployments.create")
+        return deployment
 
     def seeded_file(self, label: str) -> File:
+        file: File = self._seeded(label, "file", "files.write")
+        return file
+
+    def _seeded(self, label: str, part: str, creator: str) -> Any:
+        """A seeded object; not-applicable if the profile cannot create it, inconclusive if seeding failed."""
         seed = self.seed(label)
-        if seed.file is None:
-            self.operation("files.write")
-            raise Inconclusive(f"{label} has no seeded file: {seed.problem or 'seeding did not get there'}")
-        return seed.file
+        found = getattr(seed, part)
+        if found is None:
+            self.operation(creator)
+            raise Inconclusive(f"{label} has no seeded {part}: {seed.problem or 'seeding did not get there'}")
+        return found
 
     def tenant_id(self, label: str) -> str:
         return self.settings.env.target.default_tenant if label == ANONYMOUS else self.tenants[label].tenant_id
