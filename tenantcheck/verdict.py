@@ -53,4 +53,5 @@ def decide(results: Iterable[CheckResult], extra_findings: Iterable[Finding] = (
         return RunVerdict(verdict="inconclusive", exit_code=EXIT_INCONCLUSIVE, counts=summary, unproven_cases=unproven,
                           reason="no passed check for: " + (", ".join(unproven) or "any case"))
     return RunVerdict(verdict="isolated", exit_code=EXIT_ISOLATED, counts=summary,
-                      reason=f"{counts['passed']} checks passed, none failed or undecided")
+                      reason=f"{counts['passed']} checks passed, none failed or undecided"
+                      + (f"; {counts['not-applicable']} not applicable" if counts["not-applicable"] else ""))

@@ -112,6 +112,7 @@ class Seed:
     deployment: Deployment | None = None
     file: File | None = None
     problem: str = ""
+    refused: bool = False  # seeding was refused (writes not allowed here): the checks are not-applicable
 
 
 @dataclass(kw_only=True)
@@ -243,7 +244,8 @@ class World:
         found = getattr(seed, part)
         if found is None:
             self.operation(creator)
-            raise Inconclusive(f"{label} has no seeded {part}: {seed.problem or 'seeding did not get there'}")
+            reason = f"{label} has no seeded {part}: {seed.problem or 'seeding did not get there'}"
+            raise NotApplicable(reason) if seed.refused else Inconclusive(reason)
         return found
 
     def tenant_id(self, label: str) -> str:
@@ -394,6 +396,7 @@ class World:
                 seed.file = self.new_file(label, seed.project)
         except (NotApplicable, Inconclusive) as error:
             seed.problem = str(error)  # checks that need the missing part say so, with this reason
+            seed.refused = isinstance(error, NotApplicable)
         return seed
 
     def _created_id(self, reply: Reply, id_field: str, operation: Operation) -> str:
