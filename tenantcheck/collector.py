@@ -33,6 +33,7 @@ class Collector:
         self.tenants: dict[str, set[str]] = {}
         self.stats: dict[str, dict[str, int]] = {}
         self.total = 0
+        self.cleanup_problems: list[str] = []
         self._last_progress = time.monotonic()
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -56,6 +57,7 @@ class Collector:
         if data is not None:
             self.results[report.nodeid] = CheckResult.from_dict(data)
             self.progress()
+        self.cleanup_problems += getattr(report, "tenantcheck_cleanup", [])
         for label, tenant_id in getattr(report, "tenantcheck_tenants", {}).items():
             self.tenants.setdefault(label, set()).add(tenant_id)
         stats = getattr(report, "tenantcheck_stats", None)
@@ -95,6 +97,7 @@ class Collector:
         self.verdict = decide(results, self.orphans.values())
         run: dict[str, Any] = self.config.stash[RUN_KEY]
         run["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+        run["cleanup_problems"] = self.cleanup_problems
         env = self.config.stash[ENV_KEY]
         totals = {key: sum(worker.get(key, 0) for worker in self.stats.values()) for key in ("requests", "retried")}
         document = build_document(run=run, environment=env.name, profile=self.config.stash[PROFILE_KEY].name,
@@ -143,4 +146,6 @@ class Collector:
         tr.write_line(f"VERDICT: {self.verdict.verdict.upper()} ({self.verdict.reason})", bold=True, **markup)
         if self.gate is not None and "gate" in self.document:
             tr.write_line(f"GATE: {self.gate.outcome} ({self.gate.reason})", bold=True)
+        for problem in self.cleanup_problems:
+            tr.write_line(f"  left on the target: {problem} (tenantcheck cleanup --run-id ...)", yellow=True)
         tr.write_line(f"exit code {self.exit_code}; report: {self.report_path}")

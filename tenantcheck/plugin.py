@@ -273,7 +273,7 @@ def world(pytestconfig: pytest.Config) -> Iterator[World]:
     finally:
         problems = built.close()
         if problems:
-            pytestconfig.stash[RUN_KEY]["cleanup_problems"] = problems
+            pytestconfig.stash[RUN_KEY].setdefault("cleanup_problems", []).extend(problems)
 
 
 @pytest.fixture(scope="session")
@@ -359,6 +359,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     context = item.stash.get(CONTEXT_KEY, None)
     if context is None:
+        return report
+    if call.when == "teardown":  # session fixtures end with the last check: hand their problems over
+        problems = item.config.stash[RUN_KEY].pop("cleanup_problems", None)
+        if problems:
+            report.tenantcheck_cleanup = problems
         return report
     recorder = item.config.stash[RECORDER_KEY]
     orphans = recorder.take_orphans()
