@@ -45,6 +45,7 @@ WORLD_KEY = pytest.StashKey[World]()
 BASELINE_KEY = pytest.StashKey[dict[str, Any] | None]()
 WAIVERS_KEY = pytest.StashKey[list[Waiver]]()
 MANIFEST_KEY = pytest.StashKey[Manifest | None]()
+TENANTS_SENT_KEY = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -371,7 +372,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.tenantcheck_orphans = [finding.to_dict() for finding in orphans]
     world: World | None = item.config.stash.get(WORLD_KEY, None)
     if world is not None and call.when == "call":
-        report.tenantcheck_tenants = {label: tenant.tenant_id for label, tenant in world.tenants.items()}
+        if item.config.stash.get(TENANTS_SENT_KEY, 0) != len(world.tenants):  # once, not on every report
+            report.tenantcheck_tenants = {label: tenant.tenant_id for label, tenant in world.tenants.items()}
+            item.config.stash[TENANTS_SENT_KEY] = len(world.tenants)
         report.tenantcheck_stats = world.stats()
     if call.when == "call" or (call.when == "setup" and report.outcome != "passed"):
         result = verdict_of(item, context, call)
