@@ -17,6 +17,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tenantcheck.reference import admin
+from tenantcheck.reference.chaos import Chaos, ChaosMiddleware, chaos_status
 from tenantcheck.reference.config import ReferenceConfig
 from tenantcheck.reference.errors import ApiError, error_response
 from tenantcheck.reference.identity import Caller
@@ -212,6 +213,7 @@ def routes() -> list[Route]:
         Route("/admin/access-logs", admin_endpoint(admin.access_logs), methods=["GET"]),
         Route("/admin/backup", admin_endpoint(admin.backup), methods=["POST"]),
         Route("/admin/restore", admin_endpoint(admin.restore, body=True), methods=["POST"]),
+        Route("/admin/chaos", admin_endpoint(chaos_status), methods=["GET"]),
     ]
 
 
@@ -254,4 +256,9 @@ def create_app(config: ReferenceConfig) -> Starlette:
         exception_handlers={HTTPException: _http_exception, Exception: _unexpected},
     )
     app.state.reference = runtime
+    app.state.chaos = Chaos(config.chaos) if config.chaos is not None else None
+    if app.state.chaos is not None:
+        # Outermost, outside Starlette's error middleware: chaos gets the server's own `send`, so it can
+        # drop a connection instead of having a 500 sent for it, and it acts before any handler runs.
+        app.middleware_stack = ChaosMiddleware(app.build_middleware_stack(), app.state.chaos)
     return app

@@ -22,6 +22,7 @@ from types import FrameType
 import uvicorn
 
 from tenantcheck.reference.app import create_app, runtime_of
+from tenantcheck.reference.chaos import KINDS, parse_chaos
 from tenantcheck.reference.config import ReferenceConfig
 from tenantcheck.reference.flaws import FLAWS, parse_flaws
 from tenantcheck.reference.server import (
@@ -95,6 +96,20 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default="contract",
         help="'bare': lists as bare arrays and cross-tenant denials as 404",
     )
+    parser.add_argument(
+        "--chaos",
+        default=None,
+        metavar="RATE[:KINDS]",
+        help="answer a share RATE (0-1] of the requests with failures instead of serving them; KINDS is a "
+        f"comma-separated choice of {', '.join(KINDS)} (default: all). Admin endpoints and /api/health "
+        "are exempt",
+    )
+    parser.add_argument("--chaos-seed", type=int, default=None, metavar="N",
+                        help="seed of the chaos decisions, for reproducible runs")
+    parser.add_argument("--chaos-hang", type=float, default=15.0, metavar="SECONDS",
+                        help="how long a 'timeout' keeps the client waiting before a 504 (default 15, max 120)")
+    parser.add_argument("--chaos-only", default=None, metavar="REGEX",
+                        help="chaos only for requests whose 'METHOD /path' matches REGEX (e.g. '^PUT ')")
 
 
 def _fail(message: str) -> int:
@@ -107,6 +122,11 @@ def serve(args: argparse.Namespace) -> int:
     try:
         flaws = parse_flaws([*args.flaw, os.environ.get(FLAWS_ENV, "")])
         admin_token = args.admin_token or os.environ.get(ADMIN_TOKEN_ENV) or None
+        chaos = None
+        if args.chaos is not None:
+            chaos = parse_chaos(args.chaos, seed=args.chaos_seed, hang_seconds=args.chaos_hang, only=args.chaos_only)
+        elif args.chaos_seed is not None or args.chaos_only is not None:
+            return _fail("--chaos-seed and --chaos-only need --chaos RATE[:KINDS]")
         config = ReferenceConfig(
             host=args.host,
             port=args.port,
@@ -118,12 +138,16 @@ def serve(args: argparse.Namespace) -> int:
             data_dir=args.data_dir,
             latency_ms=args.latency_ms,
             shape=args.shape,
+            chaos=chaos,
         )
-    except ValueError as exc:  # UnknownFlawError included
+    except ValueError as exc:  # UnknownFlawError and ChaosError included
         return _fail(str(exc))
     config = config.with_admin_token()
     if admin_token is None:
         print(f"admin token: {config.admin_token}", file=sys.stderr, flush=True)
+    if config.chaos is not None:
+        print(f"chaos: {config.chaos.describe()} (admin endpoints and /api/health exempt)", file=sys.stderr,
+              flush=True)
     try:
         sock = bind_socket(config.host, config.port)
     except OSError as exc:

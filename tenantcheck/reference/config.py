@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from tenantcheck.reference.chaos import ChaosConfig
 from tenantcheck.reference.flaws import FLAWS, check_flaws
 
 TENANT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
@@ -32,7 +33,8 @@ class ReferenceConfig:
 
     `strict` refuses requests without identity (401 `tenant_required`); `shape="bare"` serves lists as bare
     arrays and cross-tenant denials as 404, like some real deployments. `admin_token=None` and
-    `data_dir=None` are resolved at start (a generated token, a temporary directory).
+    `data_dir=None` are resolved at start (a generated token, a temporary directory). `chaos` answers a
+    share of the requests with failures instead of serving them (see `tenantcheck.reference.chaos`).
     """
 
     host: str = "127.0.0.1"
@@ -45,6 +47,7 @@ class ReferenceConfig:
     data_dir: Path | None = None
     latency_ms: int = 0
     shape: Literal["contract", "bare"] = "contract"
+    chaos: ChaosConfig | None = None
 
     def __post_init__(self) -> None:
         # Accept any iterable of names from callers, but store a frozenset so the config stays hashable.
