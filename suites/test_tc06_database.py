@@ -1,7 +1,9 @@
 """TC-06 database verification: rows carry their creator's tenant id; denied attempts are logged.
 
-Without an inspector the storage part is not-applicable (never passed); what the API shows (owner fields
-of created objects, the access logs) is checked here.
+What the API shows (owner fields of created objects, the access logs) is checked for every target; with an
+inspector, the rows themselves: every row of the run's objects carries its creator's tenant id, and a denied
+attempt is a tenant_access_logs row with success = 0. Without an inspector the storage part is
+not-applicable (never passed).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import pytest
 
 from tenantcheck.checks import Check, Subject
 from tenantcheck.http import Reply
+from tenantcheck.inspectors import StorageInspector
+from tenantcheck.inspectors.queries import DATA_TABLES, failed_accesses, poll, rows_of_projects
 from tenantcheck.oracles import denied, ok, owner_field_is
 from tenantcheck.world import World
 
@@ -80,7 +84,61 @@ def test_denied_attempts_are_logged(world: World, check: Check, subject: Subject
 
 
 @pytest.mark.case("TC-06")
-@pytest.mark.over(variants=["storage"], pairs="none")
+@pytest.mark.over(variants=[f"storage.{table}" for table in DATA_TABLES], pairs="each")
 @pytest.mark.needs("inspector")
-def test_rows_in_storage(world: World, check: Check) -> None:
-    check.not_applicable(f"no storage reader for inspector kind {world.settings.env.inspector.kind!r} yet")  # type: ignore[union-attr]
+def test_rows_in_storage(world: World, inspector: StorageInspector, check: Check, subject: Subject) -> None:
+    owner, table = subject.attacker, (subject.variant or "").removeprefix("storage.")
+    assert owner is not None
+    expected = world.tenant_id(owner)
+    project_ids = [project for creator, project in world.created if creator == owner]
+    rows = rows_of_projects(inspector, table, project_ids)
+    seeded = seeded_row(world, owner, table)
+    if table == "search_index" and not rows:
+        check.not_applicable(f"the target keeps no search_index rows for {owner}'s projects")
+    if seeded is not None and not any(seeded.items() <= row.items() for row in rows):
+        check.inconclusive(f"{inspector.describe()} does not hold {owner}'s seeded {table} row {seeded}: "
+                           "does [inspector] point at the target's database?")
+    wrong = [row for row in rows if row.get("tenant_id") != expected]
+    if wrong:
+        check.fail(oracle="storage", severity="high",
+                   title=f"{len(wrong)} {table} row(s) of {owner}'s objects are stored with another tenant id",
+                   detail=f"expected tenant_id {expected!r} in {inspector.describe()}; found "
+                   + "; ".join(describe_row(row) for row in wrong[:5]))
+
+
+def seeded_row(world: World, owner: str, table: str) -> dict[str, Any] | None:
+    """What the owner's seeded object looks like in ``table`` (it must be there), or None."""
+    seed = world.seed(owner)
+    if table == "projects" and seed.project:
+        return {"id": seed.project.id}
+    if table == "deployments" and seed.deployment:
+        return {"id": seed.deployment.id}
+    if table == "file_metadata" and seed.file:
+        return {"project_id": seed.file.project_id, "file_path": seed.file.path}
+    return None
+
+
+def describe_row(row: dict[str, Any]) -> str:
+    return ", ".join(f"{column}={value!r}" for column, value in row.items())
+
+
+@pytest.mark.case("TC-06")
+@pytest.mark.over(operations=["projects.get"], variants=["storage.audit"])
+@pytest.mark.needs("inspector")
+def test_denials_in_storage(world: World, inspector: StorageInspector, check: Check, subject: Subject) -> None:
+    attacker, victim = subject.attacker, subject.victim
+    assert attacker and victim
+    project = world.seeded_project(victim)
+    attempt = world.actor(attacker).call(world.operation("projects.get"),
+                                         {**world.values_base(attacker), "id": project.id})
+    if attempt.status not in world.settings.deny_statuses:
+        denied(world, check, attempt, what="a read of a project")
+    attacker_id = world.tenant_id(attacker)
+    policy = world.settings.env.policy
+    rows = poll(lambda: failed_accesses(inspector, attacker_id, project.id), bool,
+                window=policy.consistency_window, interval=policy.poll_interval)
+    if not rows:
+        check.fail(oracle="storage", severity="high", replies=[attempt],
+                   title=f"a denied attempt of {attacker} is not in tenant_access_logs",
+                   detail=f"no row with tenant_id={attacker_id!r}, resource_id={project.id!r}, success=0 "
+                   f"in {inspector.describe()}")

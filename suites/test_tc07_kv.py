@@ -1,14 +1,22 @@
 """TC-07 KV prefixing: file contents live at {tenant_id}:{project_id}:{file_path}.
 
-Through the API: the owner downloads its file by the contract's key. In storage: needs an inspector.
+Through the API: the owner downloads its file by the contract's key. In storage (needs an inspector): every
+FILES key of the run's projects and files is {tenant_id}:{project_id}:{file_path} with its owner's tenant id,
+and no FILES or CACHE key of the run lacks a tenant prefix.
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tenantcheck.checks import Check, Subject
+from tenantcheck.inspectors import CACHE, FILES, StorageInspector
+from tenantcheck.inspectors.queries import poll
 from tenantcheck.world import World
+
+TENANT_PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}:")
 
 
 @pytest.mark.case("TC-07")
@@ -20,7 +28,7 @@ def test_file_at_prefixed_key(world: World, check: Check, subject: Subject) -> N
     template = world.settings.profile.api.download_key
     key = template.format(tenant_id=world.tenant_id(owner), project_id=file.project_id, file_path=file.path)
     reply = world.read(owner, "api.download", {"key": key})
-    if reply.server_error:
+    if reply.unavailable:
         check.inconclusive(f"download answered {reply.status}")
     if reply.status != 200 or reply.text != file.content:
         check.fail(oracle="storage", severity="high", replies=[reply],
@@ -30,7 +38,51 @@ def test_file_at_prefixed_key(world: World, check: Check, subject: Subject) -> N
 
 
 @pytest.mark.case("TC-07")
-@pytest.mark.over(variants=["storage"], pairs="none")
+@pytest.mark.over(variants=["storage.files"], pairs="each")
 @pytest.mark.needs("inspector")
-def test_keys_in_storage(world: World, check: Check) -> None:
-    check.not_applicable(f"no storage reader for inspector kind {world.settings.env.inspector.kind!r} yet")  # type: ignore[union-attr]
+def test_keys_in_storage(world: World, inspector: StorageInspector, check: Check, subject: Subject) -> None:
+    owner = subject.attacker
+    assert owner is not None
+    file = world.seeded_file(owner)
+    tenant_id = world.tenant_id(owner)
+    projects = {project for creator, project in world.created if creator == owner}
+    expected = f"{tenant_id}:{file.project_id}:{file.path}"
+    policy = world.settings.env.policy
+    keys = poll(lambda: inspector.kv_keys(FILES), lambda found: expected in found,
+                window=policy.consistency_window, interval=policy.poll_interval)
+    mine = [key for key in keys if world.path_markers[owner] in key or any(p in key for p in projects)]
+    misplaced = [key for key in mine if not well_placed(key, tenant_id, projects)
+                 and not any(p in key for p in foreign_projects(world, owner))]
+    if expected not in keys or misplaced:
+        check.fail(oracle="storage", severity="high",
+                   title=f"{owner}'s files are not all stored at {{tenant_id}}:{{project_id}}:{{file_path}} in FILES",
+                   detail=f"expected key {expected!r} {'present' if expected in keys else 'missing'}; keys of "
+                   f"{owner}'s projects and files without that prefix: {misplaced[:5]} ({inspector.describe()})")
+
+
+def well_placed(key: str, tenant_id: str, projects: set[str]) -> bool:
+    """``{tenant_id}:{project_id}:{file_path}`` with the owner's tenant id and one of its projects."""
+    parts = key.split(":", 2)
+    return len(parts) == 3 and parts[0] == tenant_id and parts[1] in projects and bool(parts[2])
+
+
+def foreign_projects(world: World, owner: str) -> set[str]:
+    """Projects of everyone else in the run (a key naming one of them is judged in its owner's check)."""
+    return {project for creator, project in world.created if creator != owner}
+
+
+@pytest.mark.case("TC-07")
+@pytest.mark.over(operations=["projects.list"], variants=["storage.cache"], pairs="each")
+@pytest.mark.needs("inspector")
+def test_cache_keys_in_storage(world: World, inspector: StorageInspector, check: Check, subject: Subject) -> None:
+    owner = subject.attacker
+    assert owner is not None
+    warmed = [world.read(owner, "projects.list", {})]
+    if world.settings.profile.operation("api.search"):
+        warmed.append(world.read(owner, "api.search", {"query": world.search_word}))
+    run = world.settings.run_id
+    unprefixed = [key for key in inspector.kv_keys(CACHE) if run in key and not TENANT_PREFIX.match(key)]
+    if unprefixed:
+        check.fail(oracle="storage", severity="high", replies=warmed,
+                   title="cached responses of the run are stored under keys without a tenant prefix",
+                   detail=f"CACHE keys that must start with {{tenant_id}}: {unprefixed[:5]} ({inspector.describe()})")

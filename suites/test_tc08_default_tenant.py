@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tenantcheck.checks import Check, Subject
+from tenantcheck.inspectors import FILES, StorageInspector
+from tenantcheck.inspectors.queries import rows_of_projects
 from tenantcheck.oracles import control, denied, items_of, ok, owner_field_is
 from tenantcheck.world import ANONYMOUS, World
 
@@ -31,7 +33,7 @@ def test_request_without_identity(world: World, check: Check, subject: Subject) 
     if world.settings.env.target.strict:
         if reply.status in (401, 403, *world.settings.deny_statuses):
             return
-        if reply.server_error:
+        if reply.unavailable:
             check.inconclusive(f"the target answered {reply.status}")
         check.fail(oracle="denial", severity="high", replies=[reply],
                    title=f"a strict environment answered {reply.status} to {operation} without identity",
@@ -51,3 +53,36 @@ def test_request_without_identity(world: World, check: Check, subject: Subject) 
         world.created.append((ANONYMOUS, str(created.get(spec.id_field))))
         owner_field_is(world, check, reply, created, ANONYMOUS, what="a project created without identity",
                        resource="projects")
+
+
+@pytest.mark.case("TC-08")
+@pytest.mark.over(operations=["projects.create", "files.write"], variants=["storage"], pairs="none")
+@pytest.mark.needs("inspector", "projects.create", "files.write")
+def test_default_tenant_in_storage(world: World, inspector: StorageInspector, check: Check, subject: Subject) -> None:
+    if world.settings.env.target.strict:
+        check.not_applicable("a strict environment refuses requests without identity: nothing is stored for "
+                             "the default tenant")
+    default = world.tenant_id(ANONYMOUS)
+    project = world.new_project(ANONYMOUS)
+    if subject.operation == "projects.create":
+        rows = rows_of_projects(inspector, "projects", [project.id])
+        found = [row.get("tenant_id") for row in rows]
+        where = f"projects.tenant_id of {project.id}"
+    else:
+        file = world.new_file(ANONYMOUS, project)
+        rows = rows_of_projects(inspector, "file_metadata", [project.id])
+        found = [row.get("tenant_id") for row in rows if row.get("file_path") == file.path]
+        keys = inspector.kv_keys(FILES, prefix=f"{default}:{project.id}:")
+        if found and f"{default}:{project.id}:{file.path}" not in keys:
+            check.fail(oracle="storage", severity="high",
+                       title="a file stored without identity is not at the default tenant's KV key",
+                       detail=f"expected FILES key {default}:{project.id}:{file.path}; keys with that prefix: "
+                       f"{keys[:5]} ({inspector.describe()})")
+        where = f"file_metadata.tenant_id of {file.path}"
+    if not found:
+        check.inconclusive(f"{where} is not in {inspector.describe()}: does [inspector] point at the target's "
+                           "database?")
+    if found != [default]:
+        check.fail(oracle="storage", severity="high",
+                   title=f"an object created without identity is stored with tenant id {found[0]!r}",
+                   detail=f"{where} is {found}, expected the default tenant {default!r}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tenantcheck.checks import Check, Subject
+from tenantcheck.inspectors import StorageInspector
+from tenantcheck.inspectors.queries import rows_of_projects
 from tenantcheck.oracles import items_of, ok, owner_field_is
 from tenantcheck.world import World
 
@@ -45,7 +47,36 @@ def test_body_tenant_is_ignored(world: World, check: Check, subject: Subject) ->
 
 
 @pytest.mark.case("TX-02")
-@pytest.mark.over(variants=["storage"], pairs="none")
+@pytest.mark.over(operations=["projects.create", "projects.update"], variants=["storage"])
 @pytest.mark.needs("inspector")
-def test_owner_in_storage(world: World, check: Check) -> None:
-    check.not_applicable(f"no storage reader for inspector kind {world.settings.env.inspector.kind!r} yet")  # type: ignore[union-attr]
+def test_owner_in_storage(world: World, inspector: StorageInspector, check: Check, subject: Subject) -> None:
+    attacker, victim, operation = subject.attacker, subject.victim, subject.operation
+    assert attacker and victim and operation
+    field = world.settings.profile.identity.tenant_body_field
+    if field is None:
+        check.not_applicable("the profile names no tenant body field")
+    spec = world.settings.profile.resource("projects")
+    assert spec is not None
+    op = world.operation(operation)
+    values = world.values(attacker)
+    if operation == "projects.update":
+        values["id"] = world.new_project(attacker).id
+    reply = world.actor(attacker).call(op, values, body={**(op.render_body(values) or {}),
+                                                         field: world.tenant_id(victim)})
+    answer = reply.object(op)
+    if not ok(reply) or answer is None:
+        check.inconclusive(f"{operation} with a body tenant id answered {reply.status}")
+    project_id = str(answer.get(spec.id_field) or values.get("id"))
+    if operation == "projects.create":
+        world.created.append((attacker, project_id))
+    rows = rows_of_projects(inspector, "projects", [project_id])
+    if not rows:
+        check.inconclusive(f"project {project_id} is not in {inspector.describe()}: does [inspector] point at "
+                           "the target's database?")
+    expected = world.tenant_id(attacker)
+    if rows[0].get("tenant_id") != expected:
+        check.fail(oracle="storage", severity="high", replies=[reply],
+                   title=f"{attacker}'s project is stored with tenant id {rows[0].get('tenant_id')!r} after "
+                   f"{operation} named {victim} in the body",
+                   detail=f"projects.tenant_id of {project_id} is {rows[0].get('tenant_id')!r}, expected "
+                   f"{expected!r} (the caller); {victim} is {world.tenant_id(victim)!r}")

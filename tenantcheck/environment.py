@@ -101,19 +101,38 @@ class Safety(StrictModel):
 
 
 class Inspector(StrictModel):
-    """Read-only access to the target's storage (D1 and KV), for the storage oracles."""
+    """Read-only access to the target's storage (D1 and KV), for the storage oracles (docs/inspectors.md).
+
+    Relative paths are taken from the directory the run starts in (the checkout's root).
+    """
 
     kind: Literal["sqlite", "wrangler", "cloudflare-api"]
-    d1_path: str | None = None
-    kv_path: str | None = None
-    database: str | None = None
-    files_namespace: str | None = None
-    cache_namespace: str | None = None
-    remote: bool = False
+    d1_path: str | None = Field(default=None, description="sqlite: D1 file, or wrangler state dir; absent: embedded")
+    kv_path: str | None = Field(default=None, description="sqlite: KV file, or wrangler state dir")
+    database: str | None = Field(default=None, description="D1 database: name (wrangler) or id")
+    files_namespace: str | None = Field(default=None, description="FILES: binding name or namespace id")
+    cache_namespace: str | None = Field(default=None, description="CACHE: binding name or namespace id")
+    remote: bool = Field(default=False, description="wrangler: --remote instead of --local")
+    project_dir: str | None = Field(default=None, description="wrangler: directory of wrangler.toml")
+    wrangler: str | None = Field(default=None, description="wrangler: the executable (default: the project's)")
+    wrangler_env: str | None = Field(default=None, description="wrangler: --env (e.g. preview)")
+    persist_to: str | None = Field(default=None, description="wrangler: --persist-to of wrangler dev")
     account_id: SecretRef | None = None
     api_token: SecretRef | None = None
 
     _secret = secret_fields("account_id", "api_token")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Inspector:
+        if self.kind == "wrangler" and not self.database:
+            raise ValueError('kind = "wrangler" needs database (the D1 database name of wrangler.toml)')
+        if self.kind == "cloudflare-api":
+            missing = [name for name in ("account_id", "api_token", "database", "files_namespace",
+                                         "cache_namespace") if getattr(self, name) is None]
+            if missing:
+                raise ValueError(f'kind = "cloudflare-api" needs {", ".join(missing)} '
+                                 '(ids, with account_id and api_token as ${VAR} references)')
+        return self
 
 
 class Environment(StrictModel):

@@ -134,8 +134,9 @@ class Reply:
         return value if isinstance(value, dict) else None
 
     @property
-    def server_error(self) -> bool:
-        return self.status >= 500
+    def unavailable(self) -> bool:
+        """The target could not answer (5xx, or 429 after the retries): never evidence either way."""
+        return self.status >= 500 or self.status == 429
 
 
 class Http:

@@ -43,7 +43,7 @@ def denied(world: World, check: Check, reply: Reply, *, what: str, refusals: fro
     accepted = set(world.settings.deny_statuses) | set(refusals or ())
     if reply.status in accepted:
         return
-    if reply.server_error:
+    if reply.unavailable:
         raise Inconclusive(f"{what}: the target answered {reply.status}")
     who = check.subject.attacker or "anonymous"
     victim = check.subject.victim or "another tenant"
@@ -61,11 +61,12 @@ def unchanged(world: World, check: Check, owner: str, operation: str, values: di
     """State oracle: the owner re-reads (whatever the attempt got); the object is there and unchanged."""
     op = world.operation(operation)
     reread = world.actor(owner).call(op, {**world.values_base(owner), **values})
-    if reread.server_error:
+    if reread.unavailable:
         raise Inconclusive(f"re-read of {what} failed: {reread.status}")
     if not ok(reread):
+        lost = "deleted" if reread.status in (404, 410) else "took away"
         check.fail(oracle="state", severity="critical", replies=[attempt, reread],
-                   title=f"{check.subject.attacker} deleted {what} of {owner}",
+                   title=f"{check.subject.attacker} {lost} {what} of {owner}",
                    detail=f"the attempt got {attempt.status}; the owner's re-read got {reread.status}")
     found = extract(reread)
     if found != expected:

@@ -25,6 +25,7 @@ from tenantcheck.collector import Collector
 from tenantcheck.environment import Environment, load_environment
 from tenantcheck.errors import CheckStop, ConfigError, NotApplicable
 from tenantcheck.findings import CheckResult, Finding
+from tenantcheck.inspectors.fixtures import inspector  # noqa: F401  (registers the session fixture)
 from tenantcheck.manifest import Manifest, load_manifest
 from tenantcheck.profile import Profile, load_profile
 from tenantcheck.recording import CheckContext, Recorder

@@ -64,16 +64,24 @@ class Settings:
     def deny_statuses(self) -> list[int]:
         return self.env.policy.deny_statuses or self.profile.defaults.deny_statuses
 
-    def write_refusal(self) -> str | None:
-        """Why writes are refused on this environment, or ``None`` when they are allowed."""
+    def write_refusal(self, tenant_ids: list[str]) -> str | None:
+        """Why writes are refused on this environment for a run as ``tenant_ids``, or ``None``.
+
+        On production, writes need both the run's --allow-production-writes and every tenant of the run
+        listed in [safety] test_tenants (so a run never writes as a tenant it made up or a real customer).
+        """
         safety = self.env.safety
-        if not safety.allow_writes and not (safety.production and self.allow_production_writes):
+        if safety.production:
+            if not (self.allow_production_writes and safety.test_tenants):
+                return (f"environment {self.env.name!r} is production: writes need --allow-production-writes "
+                        "and dedicated test tenants in [safety] test_tenants")
+            strangers = sorted(set(tenant_ids) - set(safety.test_tenants))
+            if strangers:
+                return (f"environment {self.env.name!r} is production: writes need --allow-production-writes and "
+                        f"every tenant of the run in [safety] test_tenants; not listed: {', '.join(strangers)}")
+            return None
+        if not safety.allow_writes:
             return f"environment {self.env.name!r} does not allow writes ([safety] allow_writes = false)"
-        if safety.production and not (self.allow_production_writes and safety.test_tenants):
-            return (
-                f"environment {self.env.name!r} is production: writes need --allow-production-writes "
-                "and dedicated test tenants in [safety] test_tenants"
-            )
         return None
 
 
@@ -132,19 +140,17 @@ class World:
     admin: Actor | None = None
     provisioner: Provisioner | None = None
     search_word: str = ""
+    planned: list[str] = field(default_factory=list)  # tenant ids this run provisions (or tries to)
     faker: Faker = field(default_factory=Faker)
 
     # ----------------------------------------------------------------- set up and tear down
     def start(self) -> None:
         """Reach the target, provision the tenants and seed them; any failure is ``Inconclusive``."""
         self.connect()
-        settings = self.settings
         self._write_record()
-        labels = tenant_labels(settings.tenants)
-        ids = planned_ids(settings.env, settings.run_id, settings.worker, labels, settings.id_prefix)
-        for label, tenant_id in zip(labels, ids, strict=True):
+        for label, tenant_id in zip(tenant_labels(self.settings.tenants), self.planned, strict=True):
             self._provision(label, tenant_id)
-        for label in labels:
+        for label in list(self.tenants):
             self.seeds[label] = self._seed(label)
 
     def connect(self) -> None:
@@ -152,6 +158,8 @@ class World:
         settings = self.settings
         safety = settings.env.safety
         share = max(settings.workers, 1)
+        labels = tenant_labels(settings.tenants)
+        self.planned = planned_ids(settings.env, settings.run_id, settings.worker, labels, settings.id_prefix)
         self.http = Http(
             settings.base_url,
             rate=safety.requests_per_second / share,
@@ -161,7 +169,7 @@ class World:
             scanner=self.scanner,
             redactor=self.redactor,
             on_leak=self.recorder.leak,
-            write_refusal=settings.write_refusal(),
+            write_refusal=settings.write_refusal(self.planned),
         )
         self.redactor.add_header(settings.profile.identity.credential_header)
         self.faker.seed_instance(zlib.crc32(f"{settings.run_id}{settings.worker}".encode()))
@@ -185,9 +193,12 @@ class World:
                 continue
             problems += self._attempt(f"delete project {project_id}", lambda o=owner, p=project_id: self._delete(o, p))
         if self.provisioner is not None and self.provisioner.removes_data:
-            for tenant in self.tenants.values():
-                problems += self._attempt(f"remove tenant {tenant.tenant_id}",
-                                          lambda t=tenant: self.provisioner.remove(t.tenant_id))
+            # Every planned id, not only the provisioned ones: a create whose answer an interrupt cut off
+            # may have made the tenant all the same (removing an absent tenant is fine).
+            known = [tenant.tenant_id for tenant in self.tenants.values()]
+            for tenant_id in [*known, *(planned for planned in self.planned if planned not in known)]:
+                problems += self._attempt(f"remove tenant {tenant_id}",
+                                          lambda t=tenant_id: self.provisioner.remove(t))
         if not problems:
             self._record_path().unlink(missing_ok=True)
         self.http.close()
@@ -294,9 +305,13 @@ class World:
         return File(project_id=project.id, path=values["file_path"], content=values["content"], owner=owner)
 
     def read(self, owner: str, name: str, values: dict[str, Any]) -> Reply:
-        """An owner's read, polled within the consistency window until it succeeds."""
-        return self.poll(lambda: self.actor(owner).call(self.operation(name), {**self.values_base(owner), **values}),
-                         lambda reply: 200 <= reply.status < 300)
+        """An owner's read, polled within the consistency window until it succeeds; a target that cannot
+        answer it (5xx, 429) makes the check inconclusive, never a finding."""
+        reply = self.poll(lambda: self.actor(owner).call(self.operation(name), {**self.values_base(owner), **values}),
+                          lambda reply: 200 <= reply.status < 300)
+        if reply.unavailable:
+            raise Inconclusive(f"{owner}'s own {name} failed: the target answered {reply.status}")
+        return reply
 
     def values_base(self, owner: str) -> dict[str, Any]:
         return {"tenant_id": self.tenant_id(owner)}
@@ -319,7 +334,7 @@ class World:
             reply = self.anonymous.call(health, {}) if health else self.anonymous.request("GET", "/")
         except TargetError as error:
             raise TargetError(f"target {self.settings.base_url} is unreachable: {error}") from None
-        if reply.server_error:
+        if reply.unavailable:
             raise TargetError(f"target {self.settings.base_url} answers {reply.status} to its health check")
 
     def _provisioner(self) -> Provisioner:
@@ -418,8 +433,8 @@ class World:
     def _attempt(what: str, action: Any) -> list[str]:
         try:
             action()
-        except Exception as error:  # cleanup goes on past one failure and reports all of them
-            return [f"{what}: {error}"]
+        except (Exception, KeyboardInterrupt) as error:  # cleanup goes on past a failure or a second Ctrl-C
+            return [f"{what}: {type(error).__name__} {error}"]
         return []
 
     def _record_path(self) -> Path:

@@ -4,9 +4,12 @@ An inspector reads the target's storage the way its operators do (a SQLite file,
 Cloudflare API) so the storage oracles can see what the HTTP surface hides: the ``tenant_id`` a row was
 really written with and the KV key a file really lives at. It never writes.
 
-    InspectorError          storage could not be read (missing file, wrangler failed, API error):
-    │                       the storage checks become inconclusive with this message, never passed
-    └── ReadOnlyViolation   a statement that is not a single SELECT was refused before it was sent
+    Inconclusive (tenantcheck.errors)
+    └── InspectorError          storage could not be read (missing file, wrangler failed, API error)
+        └── ReadOnlyViolation   a statement that is not a single SELECT was refused before it was sent
+
+``InspectorError`` is an ``Inconclusive`` on purpose: a check whose storage read fails stops as
+inconclusive with the inspector's message, never passed, without every check having to catch it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
+from tenantcheck.errors import Inconclusive
+
 Row = dict[str, Any]
 
 FILES = "FILES"
@@ -22,7 +27,7 @@ CACHE = "CACHE"
 """The contract's KV namespaces, by binding name; backends map them to what they address."""
 
 
-class InspectorError(Exception):
+class InspectorError(Inconclusive):
     """Storage could not be read; the message says what and how to fix it."""
 
 

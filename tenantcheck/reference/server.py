@@ -27,6 +27,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from tenantcheck.reference.app import create_app, runtime_of
+from tenantcheck.reference.chaos import chaos_argv
 from tenantcheck.reference.config import ReferenceConfig
 
 ADMIN_TOKEN_ENV = "TENANTCHECK_REFERENCE_ADMIN_TOKEN"
@@ -258,7 +259,7 @@ def _serve_argv(config: ReferenceConfig, data_dir: Path) -> list[str]:
     ]
     for flaw in sorted(config.flaws):
         argv += ["--flaw", flaw]
-    return argv
+    return argv + chaos_argv(config.chaos)
 
 
 def _pump(stream: IO[str] | None, lines: queue.Queue[str | None]) -> None:

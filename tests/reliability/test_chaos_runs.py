@@ -19,9 +19,8 @@ from tenantcheck.reference import ReferenceConfig
 from tenantcheck.reference.chaos import ChaosConfig
 from tests.reliability.helpers import Run, Target, hold, run_against, serve
 
-SWEEP_KINDS = frozenset({"503", "timeout", "drop", "truncate", "html"})
-"""The kinds of the sweep. 500 and 429 are left out until the engine defects shown by the xfail tests
-below are fixed (a 429 or a 500 on one particular request becomes a false finding); then add them here."""
+SWEEP_KINDS = frozenset({"500", "503", "429", "timeout", "drop", "truncate", "html"})
+"""The kinds of the sweep: every kind the reference target's chaos mode has."""
 
 SUBSETS = [
     "TC-01 or TC-02",
@@ -158,33 +157,14 @@ def test_chaos_never_hides_a_flaw(tmp_path: Path, flaw: str) -> None:
 
 
 # --------------------------------------------------------------------------- engine defects, staged exactly
-ENGINE_429_DENIAL = ("engine: oracles.denied() reports a 429 (rate limited, after the retries, or at once for a "
-                     "POST) as a medium 'not a denial the policy accepts' finding; a 429 says the request was not "
-                     "processed, so it must make the check inconclusive like a 5xx")
-ENGINE_OWNER_REREAD = ("engine: suites test_tc06_database::test_created_objects_carry_creator, "
-                       "test_tx02_mass_assignment::test_body_tenant_is_ignored and "
-                       "test_tx01_spoofing::test_spoofed_identity_in_body treat a 5xx on the owner's re-read "
-                       "(World.read returns a 500 at once, a 503 after the retries) as a finding ('lost its own "
-                       "project', 'not readable', 'changed'); a server error there must make the check "
-                       "inconclusive")
-ENGINE_429_READS = ("engine: suites test_tx06_concurrency::test_interleaved_tenants and "
-                    "test_tc07_kv::test_file_at_prefixed_key treat a 429 on the owner's own read as a finding "
-                    "(they only exempt server_error); a 429 must make the check inconclusive")
-ENGINE_429_STATE = ("engine: oracles.unchanged() calls any non-2xx re-read (here 429 after the retries) a "
-                    "deletion ('deleted a project', critical); only a not-found answer is a deletion, a 429 or "
-                    "5xx must make the check inconclusive")
 
 
 @pytest.mark.parametrize("kind, pattern, subset", [
-    pytest.param("429", "^PUT ", "TC-02 and projects.update", id="429-on-attempts",
-                 marks=pytest.mark.xfail(strict=True, reason=ENGINE_429_DENIAL)),
-    pytest.param("500", "^GET /api/projects/[^/]+$", "TC-06 or TX-02 or (TX-01 and body)", id="500-on-rereads",
-                 marks=pytest.mark.xfail(strict=True, reason=ENGINE_OWNER_REREAD)),
-    pytest.param("503", "^GET /api/projects/[^/]+$", "TC-06 or TX-02 or (TX-01 and body)", id="503-on-rereads",
-                 marks=pytest.mark.xfail(strict=True, reason=ENGINE_OWNER_REREAD)),
+    pytest.param("429", "^PUT ", "TC-02 and projects.update", id="429-on-attempts"),
+    pytest.param("500", "^GET /api/projects/[^/]+$", "TC-06 or TX-02 or (TX-01 and body)", id="500-on-rereads"),
+    pytest.param("503", "^GET /api/projects/[^/]+$", "TC-06 or TX-02 or (TX-01 and body)", id="503-on-rereads"),
     pytest.param("drop", "^GET /api/projects/[^/]+$", "TC-02 or TC-08", id="drop-on-reads"),
-    pytest.param("429", "^GET /api/(projects/[^/]+|download/.*)$", "TX-06 or TC-07", id="429-on-own-reads",
-                 marks=pytest.mark.xfail(strict=True, reason=ENGINE_429_READS)),
+    pytest.param("429", "^GET /api/(projects/[^/]+|download/.*)$", "TX-06 or TC-07", id="429-on-own-reads"),
     pytest.param("html", "^(PUT|POST) ", "TC-02 or TC-03 or TC-04", id="html-on-writes"),
 ])
 def test_a_failing_request_is_never_a_finding(tmp_path: Path, kind: str, pattern: str, subset: str) -> None:
@@ -198,7 +178,6 @@ def test_a_failing_request_is_never_a_finding(tmp_path: Path, kind: str, pattern
     assert run.code == 2 and run.verdicts("inconclusive"), run.describe()
 
 
-@pytest.mark.xfail(strict=True, reason=ENGINE_429_STATE)
 def test_a_throttled_reread_is_not_a_deletion(tmp_path: Path) -> None:
     """The owner's re-read after a delete attempt is throttled (429 every time): not evidence of a deletion."""
     with serve() as target:

@@ -192,13 +192,6 @@ def test_redirects_to_another_host_are_never_followed(tmp_path: Path) -> None:
     assert received == [], "a redirect was followed (with the tenant's credentials)"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine: suites/test_tx07_probing.py::test_probe has no positive control: it never checks that the sender's "
-    "own plain list works. Against a target that redirects every API request elsewhere, each probe's 302 "
-    "becomes a 'not a denial the policy accepts' finding (exit 1); against one that refuses every list "
-    "(401), every probe passes and `-k TX-07` says ISOLATED (exit 0) although nothing could be listed. Fix: "
-    "first call projects.list as the sender without a probe and require a 2xx that holds its own seeded "
-    "project (world.seeded_project), else inconclusive"))
 @pytest.mark.parametrize("answer", [
     api_only(RedirectResponse("http://localhost:9/api/projects", status_code=302)),
     api_only(Response(b'{"error": {"code": "unauthorized", "message": "key expired"}}', status_code=401,

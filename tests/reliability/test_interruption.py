@@ -72,12 +72,6 @@ def test_interrupt_while_seeding_leaves_nothing(tmp_path: Path, target: Target, 
     assert run.records() == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine: World.close() removes only the tenants in World.tenants; a tenant whose creation request was in "
-    "flight when the interrupt came is created by the target but never registered, so it is left behind, "
-    "and the run record is deleted as if all went well. Fix: in World.close (admin-api provisioning) also "
-    "remove every id of planned_ids(...) that World.tenants lacks (a 404 is accepted), or write the record "
-    "with the planned ids before provisioning and keep it when the teardown was interrupted"))
 def test_interrupt_while_a_tenant_is_being_created_leaves_nothing(tmp_path: Path, target: Target) -> None:
     """The target has created tenant-a, its answer (with the key) is on its way when the interrupt comes."""
     arrived = hold(target, "POST", "/admin/tenants", HELD, answer=True)
@@ -87,15 +81,6 @@ def test_interrupt_while_a_tenant_is_being_created_leaves_nothing(tmp_path: Path
     assert target.tenants() == [], run.describe()
 
 
-TEARDOWN_XFAIL = pytest.mark.xfail(strict=True, reason=(
-    "engine: a SIGINT/SIGTERM during teardown raises KeyboardInterrupt inside World.close(), whose _attempt() "
-    "catches only Exception, so the removal loop stops at the tenant being removed and every later tenant "
-    "stays on the target although it is reachable. Fix: World.close should finish all removals with SIGINT "
-    "and SIGTERM deferred (record the signal, re-raise after), or catch KeyboardInterrupt per removal and "
-    "go on"))
-
-
-@TEARDOWN_XFAIL
 def test_interrupt_during_teardown_leaves_nothing(tmp_path: Path, target: Target) -> None:
     """SIGTERM while the first tenant is being removed (SIGINT takes the same path: KeyboardInterrupt)."""
     arrived = hold(target, "DELETE", "/admin/tenants/", HELD)

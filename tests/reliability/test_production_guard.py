@@ -12,8 +12,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from tests.reliability.helpers import Run, Target, run_tenantcheck
 
 TENANTS = ("prod-test-a", "prod-test-b")
@@ -89,23 +87,11 @@ def test_no_writes_without_test_tenants(tmp_path: Path, target: Target) -> None:
     assert_refused(run, target)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine: world.Settings.write_refusal() checks allow_writes first, so a production environment with "
-    "[safety] allow_writes = false (as environments/production.toml ships) refuses with 'does not allow writes "
-    "([safety] allow_writes = false)', naming neither --allow-production-writes nor test_tenants, although "
-    "those two are what unlocks writes there. Fix: for production = true, return the production message "
-    "(naming both) before the allow_writes one"))
 def test_read_only_production_names_both_ways_to_allow_writes(tmp_path: Path, target: Target) -> None:
     run = production_run(tmp_path, target, 'allow_writes = false\ntest_tenants = ["prod-test-a", "prod-test-b"]')
     assert_refused(run, target)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine: world.Settings.write_refusal() only checks that [safety] test_tenants is not empty, not that the "
-    "tenants the run acts as are in it: with --allow-production-writes the run writes as prod-test-a and "
-    "prod-test-b although test_tenants names only another tenant. Fix: refuse writes on production unless "
-    "every tenant of planned_ids(...) is in test_tenants (and admin-api provisioning, which makes new tenants, "
-    "is refused on production), naming the tenants that are not listed"))
 def test_writes_only_as_the_listed_test_tenants(tmp_path: Path, target: Target) -> None:
     run = production_run(tmp_path, target, 'test_tenants = ["someone-else"]', "--allow-production-writes")
     assert_refused(run, target)

@@ -1,0 +1,30 @@
+"""``build_inspector``: the backend an environment's ``[inspector]`` section names, opened and ready."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tenantcheck.environment import Inspector
+from tenantcheck.inspectors.base import InspectorError, StorageInspector
+
+
+def build_inspector(section: Inspector, *, data_dir: str | Path | None = None) -> StorageInspector:
+    """Open the inspector of ``section``; ``data_dir`` is the embedded target's (for ``sqlite`` without
+    paths). Raises ``InspectorError`` with what to fix when storage cannot be reached."""
+    if section.kind == "sqlite":
+        from tenantcheck.inspectors.sqlite import sqlite_inspector
+
+        d1_path = section.d1_path or data_dir
+        if d1_path is None:
+            raise InspectorError('[inspector] kind = "sqlite" needs d1_path (and kv_path) unless the target is '
+                                 "embedded, whose data directory it reads by default")
+        return sqlite_inspector(d1_path=d1_path, kv_path=section.kv_path or (None if section.d1_path else data_dir),
+                                database=section.database, files_namespace=section.files_namespace,
+                                cache_namespace=section.cache_namespace)
+    if section.kind == "wrangler":
+        from tenantcheck.inspectors.wrangler import wrangler_inspector
+
+        return wrangler_inspector(section)
+    from tenantcheck.inspectors.cloudflare import cloudflare_inspector
+
+    return cloudflare_inspector(section)
