@@ -48,10 +48,11 @@ def test_report_with_gate_section_validates(validator):
 
 
 def test_schema_is_exact_about_the_builder(validator):
-    """Given the schema's top level, it names exactly what build_document writes, plus the optional gate."""
+    """Given the schema's top level, it names exactly what build_document writes, plus the optional gate
+    and restore sections."""
     schema = validator.schema
     built = document(check())
-    assert set(schema["properties"]) == set(built) | {"gate"}
+    assert set(schema["properties"]) == set(built) | {"gate", "restore"}
     assert set(schema["required"]) == set(built)
     assert errors(validator, built | {"surprise": 1}) != []
 

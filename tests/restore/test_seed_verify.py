@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 
 from tenantcheck.reference import ReferenceConfig, RunningReference, running_reference
+from tenantcheck.report import SCHEMA_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = """
@@ -82,6 +84,7 @@ def test_verify_after_restore(tmp_path: Path, flaw: str | None, restore: bool, e
                              "--run-id", "0000beef", cwd=tmp_path, env={**secrets, **keys})
         output = verify.stdout + verify.stderr
         report = json.loads((tmp_path / "reports" / "0000beef" / "isolation-report.json").read_text())
+        jsonschema.validate(report, json.loads(SCHEMA_PATH.read_text()))  # the restore section included
         cases = {finding["case"] for finding in report["findings"]}
         restore_cases = report["restore"]["cases"]
         assert set(restore_cases) == {"RV-01", "RV-02", "RV-04"}
