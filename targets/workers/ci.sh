@@ -54,7 +54,10 @@ stop_worker() {
 trap 'stop_worker; rm -rf "$WORK"' EXIT
 
 echo "== npm ci (wrangler $(sed -n 's/.*"wrangler": "\(.*\)".*/\1/p' "$HERE/package.json"))"
-(cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error)
+# .ci/run installs once before the tests start (they use the same wrangler): TENANTCHECK_NPM_READY=1.
+if [ "${TENANTCHECK_NPM_READY:-0}" != 1 ]; then
+  (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 start_worker() {  # $1: flaws ("" for the correct Worker); sets PORT and WORKER_PGID
   PORT="$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
