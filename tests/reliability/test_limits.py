@@ -1,0 +1,49 @@
+"""The environment's request rate is respected at the target, with one process and with xdist workers.
+
+The target counts what arrives (a tap in front of it); in no one-second window may more requests arrive
+than the environment allows, plus one per worker (each worker's limiter may send its first at once).
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.helpers import ADMIN_VAR, run_against, serve
+
+RATE = 25
+ENV = f"""\
+profile = "pom-bolt"
+[target]
+base_url = "{{url}}"
+[provisioning]
+admin_token = "${{{{{ADMIN_VAR}}}}}"
+[safety]
+requests_per_second = {RATE}
+max_concurrency = 4
+"""
+
+
+def busiest_second(arrivals: list[float]) -> int:
+    arrivals = sorted(arrivals)
+    return max(bisect.bisect_left(arrivals, start + 1.0) - index for index, start in enumerate(arrivals))
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_rate_limit_holds_at_the_target(tmp_path: Path, workers: str) -> None:
+    with serve() as target:
+        arrivals: list[float] = []
+
+        async def count(method: str, path: str) -> None:
+            arrivals.append(time.monotonic())
+
+        target.tap.before = count
+        run = run_against(target, tmp_path, "-k", "TC-02 or TC-04", "-n", workers,
+                          env_text=ENV.format(url=target.base_url))
+    assert run.code == 0, run.describe()
+    assert len(arrivals) > RATE + 10, "too few requests to measure a rate"
+    allowed = RATE + (1 if workers == "0" else int(workers))
+    assert busiest_second(arrivals) <= allowed, f"{busiest_second(arrivals)} requests in one second"
