@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tenantcheck.checks import Check, Subject
+from tenantcheck.http import Reply
 from tenantcheck.inspectors import StorageInspector
 from tenantcheck.inspectors.queries import rows_of_projects
 from tenantcheck.oracles import items_of, ok, owner_field_is
 from tenantcheck.world import World
 
 
-@pytest.mark.case("TX-02")
-@pytest.mark.over(operations=["projects.create", "projects.update"])
-def test_body_tenant_is_ignored(world: World, check: Check, subject: Subject) -> None:
-    attacker, victim, operation = subject.attacker, subject.victim, subject.operation
-    assert attacker and victim and operation
+def name_the_victim(world: World, check: Check, subject: Subject) -> tuple[Reply, dict[str, Any], str]:
+    """The attacker creates or updates its own project with a body tenant id naming the victim:
+    returns the answer, its object and the project's id (registered for removal)."""
+    attacker, victim, operation = str(subject.attacker), str(subject.victim), str(subject.operation)
     field = world.settings.profile.identity.tenant_body_field
     if field is None:
         check.not_applicable("the profile names no tenant body field")
@@ -33,6 +35,17 @@ def test_body_tenant_is_ignored(world: World, check: Check, subject: Subject) ->
     project_id = str(answer.get(spec.id_field) or values.get("id"))
     if operation == "projects.create":
         world.created.append((attacker, project_id))
+    return reply, answer, project_id
+
+
+@pytest.mark.case("TX-02")
+@pytest.mark.over(operations=["projects.create", "projects.update"])
+def test_body_tenant_is_ignored(world: World, check: Check, subject: Subject) -> None:
+    attacker, victim, operation = subject.attacker, subject.victim, subject.operation
+    assert attacker and victim and operation
+    spec = world.settings.profile.resource("projects")
+    assert spec is not None
+    reply, answer, project_id = name_the_victim(world, check, subject)
     owner_field_is(world, check, reply, answer, attacker, what=f"a project ({operation} naming {victim})",
                    resource="projects")
     victims_list = world.read(victim, "projects.list", {})
@@ -52,23 +65,7 @@ def test_body_tenant_is_ignored(world: World, check: Check, subject: Subject) ->
 def test_owner_in_storage(world: World, inspector: StorageInspector, check: Check, subject: Subject) -> None:
     attacker, victim, operation = subject.attacker, subject.victim, subject.operation
     assert attacker and victim and operation
-    field = world.settings.profile.identity.tenant_body_field
-    if field is None:
-        check.not_applicable("the profile names no tenant body field")
-    spec = world.settings.profile.resource("projects")
-    assert spec is not None
-    op = world.operation(operation)
-    values = world.values(attacker)
-    if operation == "projects.update":
-        values["id"] = world.new_project(attacker).id
-    reply = world.actor(attacker).call(op, values, body={**(op.render_body(values) or {}),
-                                                         field: world.tenant_id(victim)})
-    answer = reply.object(op)
-    if not ok(reply) or answer is None:
-        check.inconclusive(f"{operation} with a body tenant id answered {reply.status}")
-    project_id = str(answer.get(spec.id_field) or values.get("id"))
-    if operation == "projects.create":
-        world.created.append((attacker, project_id))
+    reply, _, project_id = name_the_victim(world, check, subject)
     rows = rows_of_projects(inspector, "projects", [project_id])
     if not rows:
         check.inconclusive(f"project {project_id} is not in {inspector.describe()}: does [inspector] point at "
