@@ -25,17 +25,10 @@ from tenantcheck.world import World
 def test_created_objects_carry_creator(world: World, check: Check, subject: Subject) -> None:
     owner = subject.attacker
     assert owner is not None
-    op = world.operation("projects.create")
-    values = world.values(owner)
-    reply = world.actor(owner).call(op, values)
-    created = reply.object(op)
-    if not ok(reply) or created is None:
-        check.inconclusive(f"{owner} could not create a project: {reply.status}")
-    spec = world.settings.profile.resource("projects")
-    assert spec is not None
-    world.created.append((owner, str(created.get(spec.id_field))))
+    reply = world.actor(owner).call(world.operation("projects.create"), world.values(owner))
+    project_id, created = world.adopt(owner, reply)
     owner_field_is(world, check, reply, created, owner, what="a project", resource="projects")
-    reread = world.read(owner, "projects.get", {"id": str(created.get(spec.id_field))})
+    reread = world.read(owner, "projects.get", {"id": project_id})
     if not ok(reread):
         check.fail(oracle="ownership", severity="high", replies=[reply, reread],
                    title=f"a project created by {owner} is not readable by {owner}",

@@ -43,12 +43,6 @@ class CanaryScanner:
             raise ValueError(f"not a canary marker: {marker!r}")
         self._owners[marker] = owner
 
-    def owner(self, marker: str) -> str | None:
-        return self._owners.get(marker)
-
-    def markers_of(self, owner: str) -> list[str]:
-        return [marker for marker, who in self._owners.items() if who == owner]
-
     def learn(self, requester: str, request_text: str) -> None:
         """Markers a requester sends are known to it from then on."""
         sent = MARKER.findall(request_text)

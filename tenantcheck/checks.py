@@ -39,10 +39,6 @@ class Check:
         self.context = context
         self.subject = subject
 
-    @property
-    def id(self) -> str:
-        return self.context.check
-
     def finding(
         self,
         *,

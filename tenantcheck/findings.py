@@ -14,7 +14,6 @@ from typing import Any, Literal
 from tenantcheck.catalog import Severity
 
 Verdict = Literal["passed", "failed", "inconclusive", "not-applicable"]
-VERDICTS: tuple[Verdict, ...] = ("passed", "failed", "inconclusive", "not-applicable")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -207,6 +207,17 @@ class Profile(StrictModel):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _ids_come_from_where_the_engine_reads_them(self) -> Profile:
+        # Projects and deployments are addressed by the id the server gives; files by the path they were
+        # written under. A profile saying otherwise would be silently ignored, so it is an error.
+        for name, expected in (("projects", "response"), ("deployments", "response"), ("files", "request")):
+            resource = self.resource(name)
+            if resource is not None and resource.id_from != expected:
+                raise ValueError(f"[resources.{name}] id_from must be {expected!r}: tenantcheck takes {name} ids "
+                                 f"from the {expected}")
+        return self
+
     @cached_property
     def operations(self) -> dict[str, Operation]:
         """Every operation the profile defines, by dotted name (``projects.get``, ``api.search``)."""

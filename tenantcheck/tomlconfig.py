@@ -100,6 +100,8 @@ def describe_error(model: type[BaseModel], issue: Any) -> str:
     if kind == "missing":
         return f"{where}: required key is missing"
     message = str(issue["msg"]).removeprefix("Value error, ")
+    if not loc:  # a rule about the whole document names its own keys
+        return message
     if "input" in issue and kind not in ("value_error", "assertion_error"):
         return f"{where}: {message} (got {issue['input']!r})"
     return f"{where}: {message}"

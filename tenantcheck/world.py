@@ -282,11 +282,19 @@ class World:
         resource = self.settings.profile.resource("projects")
         assert resource is not None
         values = self.values(owner)
-        reply = self.actor(owner).call(operation, values)
+        identifier, _ = self.adopt(owner, self.actor(owner).call(operation, values))
+        return Project(id=identifier, owner=owner, name=values["name"], description=values["description"])
+
+    def adopt(self, owner: str, reply: Reply) -> tuple[str, dict[str, Any]]:
+        """A ``projects.create`` answer of ``owner``: the new project's id and body, registered for removal
+        (inconclusive when nothing was created)."""
+        operation = self.operation("projects.create")
+        resource = self.settings.profile.resource("projects")
+        assert resource is not None
         identifier = self._created_id(reply, resource.id_field, operation)
         self.created.append((owner, identifier))
         self._write_record()
-        return Project(id=identifier, owner=owner, name=values["name"], description=values["description"])
+        return identifier, reply.object(operation) or {}
 
     def new_deployment(self, owner: str, project: Project) -> Deployment:
         operation = self.operation("deployments.create")

@@ -83,6 +83,8 @@ PROFILE_CASES = {
     "relative-path": ('name = "x"\n[api]\nhealth = { method = "GET", path = "health" }\n', "must start with '/'"),
     "unknown-key": ('name = "x"\n[identity]\nschema = "bearer"\n', "Did you mean 'scheme'?"),
     "no-name": ('[identity]\nmode = "token"\n', "name: required key is missing"),
+    "id-from": ('name = "x"\n[resources.projects]\nid_from = "request"\n',
+                ": [resources.projects] id_from must be 'response'"),
 }
 
 
