@@ -25,8 +25,7 @@ from tenantcheck.world import World
 def test_created_objects_carry_creator(world: World, check: Check, subject: Subject) -> None:
     owner = subject.attacker
     assert owner is not None
-    reply = world.actor(owner).call(world.operation("projects.create"), world.values(owner))
-    project_id, created = world.adopt(owner, reply)
+    reply, project_id, created = world.create_project(owner, world.values(owner))
     owner_field_is(world, check, reply, created, owner, what="a project", resource="projects")
     reread = world.read(owner, "projects.get", {"id": project_id})
     if not ok(reread):
@@ -83,7 +82,7 @@ def test_rows_in_storage(world: World, inspector: StorageInspector, check: Check
     owner, table = subject.attacker, (subject.variant or "").removeprefix("storage.")
     assert owner is not None
     expected = world.tenant_id(owner)
-    project_ids = [project for creator, project in world.created if creator == owner]
+    project_ids = sorted(world.created_by(owner))
     rows = rows_of_projects(inspector, table, project_ids)
     seeded = seeded_row(world, owner, table)
     if table == "search_index" and not rows:

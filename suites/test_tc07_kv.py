@@ -45,11 +45,11 @@ def test_keys_in_storage(world: World, inspector: StorageInspector, check: Check
     assert owner is not None
     file = world.seeded_file(owner)
     tenant_id = world.tenant_id(owner)
-    projects = {project for creator, project in world.created if creator == owner}
     expected = f"{tenant_id}:{file.project_id}:{file.path}"
     policy = world.settings.env.policy
     keys = poll(lambda: inspector.kv_keys(FILES), lambda found: expected in found,
                 window=policy.consistency_window, interval=policy.poll_interval)
+    projects = world.created_by(owner)  # after the listing: a file is written only into a registered project
     mine = [key for key in keys if world.path_markers[owner] in key or any(p in key for p in projects)]
     misplaced = [key for key in mine if not well_placed(key, tenant_id, projects)
                  and not any(p in key for p in foreign_projects(world, owner))]
@@ -68,7 +68,7 @@ def well_placed(key: str, tenant_id: str, projects: set[str]) -> bool:
 
 def foreign_projects(world: World, owner: str) -> set[str]:
     """Projects of everyone else in the run (a key naming one of them is judged in its owner's check)."""
-    return {project for creator, project in world.created if creator != owner}
+    return {project for creator, project in list(world.created) if creator != owner}
 
 
 @pytest.mark.case("TC-07")

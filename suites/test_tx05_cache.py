@@ -11,6 +11,7 @@ from tenantcheck.world import World
 
 @pytest.mark.case("TX-05")
 @pytest.mark.over(operations=["projects.list", "api.search"])
+@pytest.mark.serial  # a create beside it would empty the victim's cache between the warm-up and the attempt
 def test_warm_cache_is_not_shared(world: World, check: Check, subject: Subject) -> None:
     attacker, victim, operation = subject.attacker, subject.victim, subject.operation
     assert attacker and victim and operation

@@ -8,6 +8,7 @@ even in a request that no oracle looks at. Independent requests of a check go ou
 
 from __future__ import annotations
 
+import contextvars
 import json
 import random
 import threading
@@ -167,6 +168,8 @@ class Http:
         self.transport = transport
         self.retried = 0
         self.sent = 0
+        self._counting = threading.Lock()  # checks run on several threads: += alone would lose counts
+        self._halted = threading.Event()
         self._clients: list[httpx.Client] = []
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="tenantcheck-http")
 
@@ -185,9 +188,26 @@ class Http:
         return Actor(label, self, client)
 
     def gather(self, calls: Sequence[Callable[[], T]]) -> list[T]:
-        """Run independent calls concurrently (within the concurrency cap); results in order."""
-        futures = [self._pool.submit(call) for call in calls]
+        """Run independent calls concurrently (within the concurrency cap); results in order. Each call runs
+        in a copy of the caller's context, so its findings go to the caller's check."""
+        futures = [self._pool.submit(contextvars.copy_context().run, call) for call in calls]
         return [future.result() for future in futures]
+
+    def halt(self, on: bool) -> None:
+        """While on, no new request goes out (``TargetError``): an interrupted run stops its checks quickly."""
+        if on:
+            self._halted.set()
+        else:
+            self._halted.clear()
+
+    @property
+    def halted(self) -> bool:
+        return self._halted.is_set()
+
+    def tally(self, *, sent: int = 0, retried: int = 0) -> None:
+        with self._counting:
+            self.sent += sent
+            self.retried += retried
 
     def __enter__(self) -> Http:
         return self
@@ -205,7 +225,7 @@ class Http:
             response.read()
             exchange = self._exchange(label, response)
             response.extensions[EXCHANGE_KEY] = exchange
-            self.sent += 1
+            self.tally(sent=1)
             if not scan:
                 return
             request = response.request
@@ -269,6 +289,8 @@ class Actor:
             send_headers.setdefault(b"Content-Type", b"application/json")
         attempts = self.http.retries + 1
         for attempt in range(attempts):
+            if self.http.halted:
+                raise TargetError(f"{method} {path}: not sent, the run is stopping")
             last = attempt == attempts - 1
             try:
                 with self.http.limiter.slot():
@@ -304,7 +326,7 @@ class Actor:
         )
 
     def _backoff(self, attempt: int, retry_after: str | None) -> None:
-        self.http.retried += 1
+        self.http.tally(retried=1)
         delay = min(0.1 * 2**attempt, 5.0) * (1 + random.random() / 2)
         if retry_after:
             with suppress(ValueError):

@@ -12,7 +12,8 @@ import random
 import re
 import secrets
 import signal
-from collections.abc import Generator, Iterator
+import time
+from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from tenantcheck.checks import Check, Subject
 from tenantcheck.collector import Collector
 from tenantcheck.environment import Environment, load_environment
 from tenantcheck.errors import CheckStop, ConfigError, NotApplicable
+from tenantcheck.fanout import FanOut
 from tenantcheck.findings import CheckResult, Finding
 from tenantcheck.inspectors.fixtures import inspector  # noqa: F401  (registers the session fixture)
 from tenantcheck.manifest import Manifest, load_manifest
@@ -47,6 +49,7 @@ BASELINE_KEY = pytest.StashKey[dict[str, Any] | None]()
 WAIVERS_KEY = pytest.StashKey[list[Waiver]]()
 MANIFEST_KEY = pytest.StashKey[Manifest | None]()
 TENANTS_SENT_KEY = pytest.StashKey[int]()
+FANOUT_KEY = pytest.StashKey[FanOut | None]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -73,6 +76,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="with --manifest: keep the seeded tenants after verifying")
     group.addoption("--pairs", dest="tenantcheck_pairs", default=None,
                     help="attacker/victim pairs: all | ring | random:K (default: all up to 5 tenants, ring above)")
+    group.addoption("--concurrency", dest="tenantcheck_concurrency", type=int, default=None, metavar="K",
+                    help="checks in flight at once in one process (default: [safety] max_concurrency; "
+                    "1: one at a time; under -n each worker runs one at a time)")
     group.addoption("--flaw", dest="tenantcheck_flaws", action="append", default=[],
                     help="embedded target only: switch on a reference flaw (repeatable)")
 
@@ -83,6 +89,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "over(operations=(), pairs='cross|each|anonymous|none', variants=()): what a check runs over")
     config.addinivalue_line(
         "markers", "needs(*what): operations ('projects.update') or 'inspector' a check needs; else not-applicable")
+    config.addinivalue_line(
+        "markers", "serial: run this check alone (it reads state that checks running beside it would change)")
     if not config.getoption("tenantcheck_env"):
         return
     try:
@@ -129,6 +137,9 @@ def load_configuration(config: pytest.Config) -> tuple[Environment, Profile]:
     sampling = config.getoption("tenantcheck_pairs")
     if sampling is not None and not re.fullmatch(r"all|ring|random:[1-9][0-9]*", sampling):
         raise ConfigError(f"--pairs {sampling!r}: use all, ring or random:K (K a positive number)")
+    concurrency = config.getoption("tenantcheck_concurrency")
+    if concurrency is not None and concurrency < 1:
+        raise ConfigError("--concurrency must be at least 1")
     if config.getoption("tenantcheck_tenants") < 2:
         raise ConfigError("--tenants must be at least 2: isolation needs an attacker and a victim")
     return env, profile
@@ -273,6 +284,9 @@ def world(pytestconfig: pytest.Config) -> Iterator[World]:
         built.start()
         yield built
     finally:
+        fanout = pytestconfig.stash.get(FANOUT_KEY, None)
+        if fanout is not None and built.http is not None:
+            fanout.close(built.http.halt)  # what runs ahead ends before teardown removes what it made
         problems = built.close()
         if problems:
             pytestconfig.stash[RUN_KEY].setdefault("cleanup_problems", []).extend(problems)
@@ -309,22 +323,40 @@ def check(request: pytest.FixtureRequest, subject: Subject) -> Check:
 # --------------------------------------------------------------------------- per-check verdicts
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    if check_context(item) is None:
+        return
+    missing = first_missing_need(item)
+    if missing:
+        raise NotApplicable(missing)
+
+
+def check_context(item: pytest.Item) -> CheckContext | None:
+    """The context a check records into (made once: a check that ran ahead already has it), or ``None``
+    for a test that is no check."""
     marker = item.get_closest_marker("case")
     if marker is None or not active(item.config):
-        return
+        return None
+    if CONTEXT_KEY in item.stash:
+        return item.stash[CONTEXT_KEY]
     case = marker.args[0]
     if case not in CASES_BY_ID:
         raise pytest.UsageError(f"unknown case id {case!r} on {item.nodeid}")
     callspec = getattr(item, "callspec", None)
     subject = callspec.params.get("subject", Subject()) if callspec else Subject()
     item.stash[SUBJECT_KEY] = subject
-    item.stash[CONTEXT_KEY] = CheckContext(check=f"{case}[{subject.id}]", case=case, operation=subject.operation,
-                                           attacker=subject.attacker, victim=subject.victim)
+    context = CheckContext(check=f"{case}[{subject.id}]", case=case, operation=subject.operation,
+                           attacker=subject.attacker, victim=subject.victim)
+    item.stash[CONTEXT_KEY] = context
+    return context
+
+
+def first_missing_need(item: pytest.Item) -> str | None:
     for needs in item.iter_markers("needs"):
         for what in needs.args:
             missing = missing_need(item.config, what)
             if missing:
-                raise NotApplicable(missing)
+                return missing
+    return None
 
 
 def missing_need(config: pytest.Config, what: str) -> str | None:
@@ -344,16 +376,29 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     if context is None:
         return (yield)
     recorder = item.config.stash[RECORDER_KEY]
-    recorder.begin(context)
     try:
-        result = yield
+        with recorder.running(context):
+            result = yield
     finally:
-        recorder.end()
         if item.config.getoption("allure_report_dir", None):
             label_check(context)
     if context.findings:  # the canary hook found a leak in a check whose own oracles passed
         raise AssertionError("; ".join(f"[{f.severity}] {f.title}" for f in context.findings))
     return result
+
+
+@pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
+def stopped_check_report(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
+    """The report of a check stopped as not-applicable or inconclusive, without the traceback pytest would
+    render for its exception only to have it replaced below (the rendering parses the suite's source:
+    about 13 ms a check)."""
+    context = item.stash.get(CONTEXT_KEY, None)
+    if context is None or call.excinfo is None or not isinstance(call.excinfo.value, CheckStop) or context.findings:
+        return None
+    assert call.when != "collect"
+    return pytest.TestReport(item.nodeid, item.location, keywords={}, outcome="skipped", longrepr=None,
+                             when=call.when, duration=call.duration, start=call.start, stop=call.stop,
+                             user_properties=item.user_properties)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -400,7 +445,57 @@ def verdict_of(item: pytest.Item, context: CheckContext, call: pytest.CallInfo[N
         verdict, reason = "inconclusive", f"{type(error).__name__}: {error}"[:500]
     return CheckResult(check=context.check, case=context.case, nodeid=item.nodeid, verdict=verdict,  # type: ignore[arg-type]
                        reason=reason, operation=context.operation, attacker=context.attacker,
-                       victim=context.victim, findings=findings, duration=round(call.duration, 3))
+                       victim=context.victim, findings=findings,
+                       duration=round(call.duration if context.seconds is None else context.seconds, 3))
+
+
+# --------------------------------------------------------------------------- checks in flight at once
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """A check whose body ran ahead (``tenantcheck.fanout``) ends here; others run as pytest calls them."""
+    fanout = fanout_of(pyfuncitem)
+    return True if fanout is not None and fanout.call(pyfuncitem) else None
+
+
+def fanout_of(item: pytest.Item) -> FanOut | None:
+    """The process's fan-out, made at its first check; none under xdist (each worker runs one at a time:
+    it does not know which checks it gets next) or with a width of 1."""
+    config = item.config
+    if FANOUT_KEY not in config.stash:
+        config.stash[FANOUT_KEY] = None
+        if active(config) and not hasattr(config, "workerinput"):
+            width = config.getoption("tenantcheck_concurrency") or config.stash[ENV_KEY].safety.max_concurrency
+            if width > 1:
+                config.stash[FANOUT_KEY] = FanOut(item.session.items, width, body_ahead)
+    return config.stash[FANOUT_KEY]
+
+
+def body_ahead(item: pytest.Item, shared: dict[str, Any]) -> Callable[[], None] | None:
+    """The check's body with the arguments its fixtures would give it, or ``None`` when it cannot run
+    ahead: it is no check, it takes a fixture not set up yet, or pytest would not call it as it is."""
+    try:
+        if not isinstance(item, pytest.Function) or check_context(item) is None:
+            return None
+    except pytest.UsageError:
+        return None  # its own setup says so
+    if any(item.get_closest_marker(name) for name in ("skip", "skipif", "xfail", "usefixtures")):
+        return None
+    if not set(item.fixturenames) - {"request", "check", "subject"} <= shared.keys() or first_missing_need(item):
+        return None
+    context, subject = item.stash[CONTEXT_KEY], item.stash[SUBJECT_KEY]
+    made = {"check": Check(context, subject), "subject": subject}
+    arguments = {name: made[name] if name in made else shared[name] for name in item._fixtureinfo.argnames}
+    recorder = item.config.stash[RECORDER_KEY]
+
+    def body() -> None:
+        started = time.perf_counter()
+        try:
+            with recorder.running(context):
+                item.obj(**arguments)
+        finally:
+            context.seconds = time.perf_counter() - started
+
+    return body
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:

@@ -1,12 +1,16 @@
 """Where findings go while a check runs: the current check's context, or the session's orphans.
 
-The canary hook fires on HTTP client threads, so the current check is a plain attribute (not a
-context variable, which would not follow a request into the thread pool) guarded by a lock.
+Several checks run at once (``tenantcheck.fanout``), and the canary hook fires on the thread that made
+the request, so the running check is a context variable: each check's thread sets it, and
+``Http.gather`` carries it into its pool threads.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from tenantcheck.canaries import Sighting
@@ -25,6 +29,7 @@ class CheckContext:
     attacker: str | None = None
     victim: str | None = None
     findings: list[Finding] = field(default_factory=list)
+    seconds: float | None = None  # how long the check's body ran, when it ran ahead on another thread
 
     def add(self, finding: Finding) -> None:
         if all(existing.fingerprint != finding.fingerprint for existing in self.findings):
@@ -36,17 +41,17 @@ class Recorder:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.current: CheckContext | None = None
+        self._current: ContextVar[CheckContext | None] = ContextVar("tenantcheck_check", default=None)
         self.orphans: list[Finding] = []
 
-    def begin(self, context: CheckContext) -> None:
-        with self._lock:
-            self.current = context
-
-    def end(self) -> CheckContext | None:
-        with self._lock:
-            context, self.current = self.current, None
-            return context
+    @contextmanager
+    def running(self, context: CheckContext) -> Iterator[None]:
+        """Findings made in this thread (and in calls it gathers) belong to ``context`` meanwhile."""
+        token = self._current.set(context)
+        try:
+            yield
+        finally:
+            self._current.reset(token)
 
     def take_orphans(self) -> list[Finding]:
         with self._lock:
@@ -54,15 +59,16 @@ class Recorder:
             return orphans
 
     def add(self, finding: Finding) -> None:
+        context = self._current.get()
         with self._lock:
-            if self.current is not None:
-                self.current.add(finding)
+            if context is not None:
+                context.add(finding)
             elif all(existing.fingerprint != finding.fingerprint for existing in self.orphans):
                 self.orphans.append(finding)
 
     def leak(self, requester: str, sightings: list[Sighting], exchange: Exchange) -> None:
         """The canary oracle: one finding per (requester, owner, place) in the running check."""
-        context = self.current
+        context = self._current.get()
         for sighting in sightings:
             place = "headers" if sighting.where.startswith("header") else "body"
             self.add(leak_finding(context, requester, sighting, place, exchange))

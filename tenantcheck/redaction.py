@@ -18,22 +18,24 @@ class Redactor:
 
     def __init__(self, credential_headers: frozenset[str] = CREDENTIAL_HEADERS) -> None:
         self._secrets: dict[str, str] = {}
+        self._order: tuple[tuple[str, str], ...] = ()  # replaced whole on add: readers on other threads
         self._headers = frozenset(name.lower() for name in credential_headers)
 
     def add(self, secret: str, variable: str) -> None:
         """Show ``secret`` as ``$variable``; the first name given wins (an environment's own variable
         name, e.g. for a static tenant's key, beats a generated one)."""
-        if secret:
-            self._secrets.setdefault(secret, f"${variable}")
+        if secret and secret not in self._secrets:
+            self._secrets[secret] = f"${variable}"
+            # Longest first, so a secret that contains another is replaced whole.
+            self._order = tuple(sorted(self._secrets.items(), key=lambda pair: len(pair[0]), reverse=True))
 
     def add_header(self, name: str) -> None:
         self._headers = self._headers | {name.lower()}
 
     def text(self, text: str) -> str:
-        # Longest first, so a secret that contains another is replaced whole.
-        for secret in sorted(self._secrets, key=len, reverse=True):
+        for secret, name in self._order:
             if secret in text:
-                text = text.replace(secret, self._secrets[secret])
+                text = text.replace(secret, name)
         return text
 
     def headers(self, headers: Mapping[str, str]) -> dict[str, str]:

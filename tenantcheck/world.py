@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from typing import Any
 from faker import Faker
 
 from tenantcheck.canaries import CanaryScanner, new_marker
+from tenantcheck.concurrency import CreateGate
 from tenantcheck.environment import Environment
 from tenantcheck.errors import Inconclusive, NotApplicable, TargetError
 from tenantcheck.http import Actor, CredentialAuth, Http, Reply
@@ -142,6 +144,8 @@ class World:
     search_word: str = ""
     planned: list[str] = field(default_factory=list)  # tenant ids this run provisions (or tries to)
     faker: Faker = field(default_factory=Faker)
+    gate: CreateGate = field(default_factory=CreateGate)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # checks run on several threads
 
     # ----------------------------------------------------------------- set up and tear down
     def start(self) -> None:
@@ -189,7 +193,7 @@ class World:
         if self.http is None:
             return problems
         for owner, project_id in reversed(self.created):
-            if self.provisioner is not None and self.provisioner.removes_data and owner != ANONYMOUS:
+            if not self._outlives_tenants(owner):
                 continue
             problems += self._attempt(f"delete project {project_id}", lambda o=owner, p=project_id: self._delete(o, p))
         if self.provisioner is not None and self.provisioner.removes_data:
@@ -266,24 +270,37 @@ class World:
         """Fresh realistic values for a new object of ``owner``; sensitive ones carry its marker."""
         marker = self.markers[owner]
         stamp = self.settings.run_id
-        return {
-            "tenant_id": self.tenant_id(owner),
-            "name": f"{self.faker.catch_phrase()} {marker}",
-            "description": f"{self.faker.sentence(nb_words=8)} {self.search_word} {self.search_markers[owner]} "
-            f"{marker}",
-            "file_path": f"docs/{self.faker.slug()}-{stamp}-{self.path_markers[owner]}.md",
-            "content": f"# {self.faker.bs()}\n{self.faker.paragraph()} {self.search_word} {marker}\n",
-            "provider": "cloudflare-pages",
-        }
+        with self._lock:  # one Faker for all threads
+            return {
+                "tenant_id": self.tenant_id(owner),
+                "name": f"{self.faker.catch_phrase()} {marker}",
+                "description": f"{self.faker.sentence(nb_words=8)} {self.search_word} {self.search_markers[owner]} "
+                f"{marker}",
+                "file_path": f"docs/{self.faker.slug()}-{stamp}-{self.path_markers[owner]}.md",
+                "content": f"# {self.faker.bs()}\n{self.faker.paragraph()} {self.search_word} {marker}\n",
+                "provider": "cloudflare-pages",
+            }
 
     def new_project(self, owner: str) -> Project:
         """Create a project for ``owner`` (a tenant label or ``anonymous``) and register it for removal."""
-        operation = self.operation("projects.create")
-        resource = self.settings.profile.resource("projects")
-        assert resource is not None
         values = self.values(owner)
-        identifier, _ = self.adopt(owner, self.actor(owner).call(operation, values))
+        _, identifier, _ = self.create_project(owner, values)
         return Project(id=identifier, owner=owner, name=values["name"], description=values["description"])
+
+    def create_project(
+        self, owner: str, values: dict[str, Any], *, body: Any = None
+    ) -> tuple[Reply, str, dict[str, Any]]:
+        """``owner`` creates a project from ``values`` (``body`` replaces the profile's body): the answer,
+        the new id and object, registered for removal before any comparison of ``owner``'s lists goes on."""
+        with self.gate.creating(owner):
+            reply = self.actor(owner).call(self.operation("projects.create"), values, body=body)
+            identifier, created = self.adopt(owner, reply)
+        return reply, identifier, created
+
+    def created_by(self, owner: str) -> set[str]:
+        """Projects the run created as ``owner``; compare a listing with it inside ``gate.comparing(owner)``."""
+        with self._lock:
+            return {project for creator, project in self.created if creator == owner}
 
     def adopt(self, owner: str, reply: Reply) -> tuple[str, dict[str, Any]]:
         """A ``projects.create`` answer of ``owner``: the new project's id and body, registered for removal
@@ -292,8 +309,10 @@ class World:
         resource = self.settings.profile.resource("projects")
         assert resource is not None
         identifier = self._created_id(reply, resource.id_field, operation)
-        self.created.append((owner, identifier))
-        self._write_record()
+        with self._lock:
+            self.created.append((owner, identifier))
+            if self._outlives_tenants(owner):
+                self._write_record()
         return identifier, reply.object(operation) or {}
 
     def new_deployment(self, owner: str, project: Project) -> Deployment:
@@ -445,6 +464,10 @@ class World:
             return [f"{what}: {type(error).__name__} {error}"]
         return []
 
+    def _outlives_tenants(self, owner: str) -> bool:
+        """Whether a project of ``owner`` survives the removal of the run's tenants (so the record names it)."""
+        return owner == ANONYMOUS or not (self.provisioner is not None and self.provisioner.removes_data)
+
     def _record_path(self) -> Path:
         suffix = f"-{self.settings.worker}" if self.settings.worker else ""
         return RUNS_DIR / f"{self.settings.run_id}{suffix}.json"
@@ -457,5 +480,6 @@ class World:
                   "base_url": self.settings.base_url, "pid": os.getpid(),
                   "provisioning": self.settings.env.provisioning.method,
                   "tenants": [tenant.tenant_id for tenant in self.tenants.values()],
-                  "projects": [[self.tenant_id(owner), project] for owner, project in self.created]}
+                  "projects": [[self.tenant_id(owner), project] for owner, project in self.created
+                               if self._outlives_tenants(owner)]}
         path.write_text(json.dumps(record, indent=2))

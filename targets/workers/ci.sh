@@ -62,7 +62,8 @@ fi
 start_worker() {  # $1: flaws ("" for the correct Worker); sets PORT and WORKER_PGID
   PORT="$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   rm -rf "$HERE/.wrangler/tenantcheck"   # a fresh D1 and KV for every run
-  local log="$WORK/wrangler-${1:-correct}.log"
+  WORKER_LOG="$WORK/wrangler-${1:-correct}.log"
+  local log="$WORKER_LOG"
   # setsid: wrangler, its node child and workerd form one process group, stopped together by its id
   cd "$HERE"
   setsid node_modules/.bin/wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to .wrangler/tenantcheck \
@@ -76,6 +77,11 @@ start_worker() {  # $1: flaws ("" for the correct Worker); sets PORT and WORKER_
   done
   echo "wrangler dev did not become ready on 127.0.0.1:$PORT; its log:"; tail -40 "$log"
   return 1
+}
+
+worker_errors() {  # what the Worker itself logged about its failures (a 500 is its bug, not the harness's)
+  echo "-- errors in the wrangler dev log:"
+  grep -v '^\[wrangler:info\]' "$WORKER_LOG" | grep -i -A8 'error' | head -60 || echo "(none)"
 }
 
 FAILED=0
@@ -92,7 +98,7 @@ run_catalog() {  # $1: flaw ("" = correct); runs the catalog and checks the verd
   code=$?
   set -e
   "$PYTHON" - "$WORK/reports/$run_id/isolation-report.json" "$flaw" "$expected" "$code" \
-      "$((SECONDS - started))" <<'PY' || { FAILED=1; tail -30 "$WORK/run-$name.log"; }
+      "$((SECONDS - started))" <<'PY' || { FAILED=1; tail -30 "$WORK/run-$name.log"; worker_errors; }
 import json, sys
 path, flaw, expected, code, took = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import sqlite3
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -96,6 +97,10 @@ class SqliteInspector(StorageInspector):
         self.namespaces = {FILES: FILES, CACHE: CACHE, **(namespaces or {})}
         self._d1 = open_read_only(self._d1_file(d1_path))
         self._kv: dict[str, sqlite3.Connection] = {}
+        # Checks read on several threads. One read at a time: a connection shared by threads deadlocks
+        # when one thread's prepare calls the authorizer (wanting the GIL) while another, holding the GIL,
+        # waits for the connection's mutex in a call that does not release it.
+        self._reading = threading.Lock()
         self._kv_root = state_root(kv_path) if kv_path.is_dir() else None
         if self._kv_root is None:
             self._kv[""] = open_read_only(kv_path)
@@ -121,32 +126,37 @@ class SqliteInspector(StorageInspector):
 
     def query(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         check_select(sql)
-        return _rows(self._d1, sql, params)
+        with self._reading:
+            return _rows(self._d1, sql, params)
 
     def kv_keys(self, namespace: str, prefix: str = "") -> list[str]:
         name = self.namespaces.get(namespace, namespace)
         span = len(prefix)
-        if self._kv_root is None:
-            rows = _rows(self._kv[""], "SELECT key FROM kv_entries WHERE namespace = ? AND substr(key, 1, ?) = ? "
-                         "ORDER BY key", (name, span, prefix))
-        else:
-            now_ms = int(time.time() * 1000)
-            rows = _rows(self._miniflare_kv(name), "SELECT key FROM _mf_entries WHERE substr(key, 1, ?) = ? "
-                         "AND (expiration IS NULL OR expiration > ?) ORDER BY key", (span, prefix, now_ms))
+        with self._reading:
+            if self._kv_root is None:
+                rows = _rows(self._kv[""], "SELECT key FROM kv_entries WHERE namespace = ? AND substr(key, 1, ?) = ? "
+                             "ORDER BY key", (name, span, prefix))
+            else:
+                now_ms = int(time.time() * 1000)
+                rows = _rows(self._miniflare_kv(name), "SELECT key FROM _mf_entries WHERE substr(key, 1, ?) = ? "
+                             "AND (expiration IS NULL OR expiration > ?) ORDER BY key", (span, prefix, now_ms))
         return [str(row["key"]) for row in rows]
 
     def _miniflare_kv(self, namespace_id: str) -> sqlite3.Connection:
         if namespace_id not in self._kv:
-            assert self._kv_root is not None
-            path = self._kv_root / "kv" / KV_OBJECT / f"{miniflare_object_id(KV_OBJECT, namespace_id)}.sqlite"
-            if not path.is_file():
-                known = sorted(p.name for p in (self._kv_root / "kv").iterdir() if p.name != KV_OBJECT) \
-                    if (self._kv_root / "kv").is_dir() else []
-                raise InspectorError(f"no local state for KV namespace id {namespace_id!r} in {self._kv_root}/kv "
-                                     f"(namespaces with data: {', '.join(known) or 'none'}); set [inspector] "
-                                     "files_namespace/cache_namespace to the ids in wrangler.toml")
-            self._kv[namespace_id] = open_read_only(path)
+            self._kv[namespace_id] = self._open_miniflare_kv(namespace_id)
         return self._kv[namespace_id]
+
+    def _open_miniflare_kv(self, namespace_id: str) -> sqlite3.Connection:
+        assert self._kv_root is not None
+        path = self._kv_root / "kv" / KV_OBJECT / f"{miniflare_object_id(KV_OBJECT, namespace_id)}.sqlite"
+        if not path.is_file():
+            known = sorted(p.name for p in (self._kv_root / "kv").iterdir() if p.name != KV_OBJECT) \
+                if (self._kv_root / "kv").is_dir() else []
+            raise InspectorError(f"no local state for KV namespace id {namespace_id!r} in {self._kv_root}/kv "
+                                 f"(namespaces with data: {', '.join(known) or 'none'}); set [inspector] "
+                                 "files_namespace/cache_namespace to the ids in wrangler.toml")
+        return open_read_only(path)
 
     def close(self) -> None:
         for conn in (self._d1, *self._kv.values()):

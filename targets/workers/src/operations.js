@@ -59,14 +59,17 @@ export class Operations {
     return this.has("cache-key-shared") ? url : `${caller.tenant}:${url}`;
   }
 
-  // An unscoped (flawed) answer is never cached: its staleness would be a second bug.
+  // An unscoped (flawed) answer is never cached: its staleness would be a second bug. The cache is best
+  // effort: KV refuses fast repeated writes to one key (and local KV can trip over a concurrent delete),
+  // and a cache that cannot be read or written must never fail the request itself.
   async cached(caller, url, scoped, compute) {
+    const key = this.cacheKey(caller, url);
     if (scoped) {
-      const hit = await this.cache.get(this.cacheKey(caller, url));
+      const hit = await this.cache.get(key).catch((error) => cacheMiss("get", key, error));
       if (hit !== null) return JSON.parse(hit);
     }
     const payload = await compute();
-    if (scoped) await this.cache.put(this.cacheKey(caller, url), JSON.stringify(payload));
+    if (scoped) await this.cache.put(key, JSON.stringify(payload)).catch((error) => cacheMiss("put", key, error));
     return payload;
   }
 
@@ -241,4 +244,9 @@ export function parseLimit(query) {
     throw invalidRequest(`'limit' must be an integer from 1 to ${MAX_LOG_ENTRIES}`);
   }
   return Number(raw);
+}
+
+function cacheMiss(what, key, error) {
+  console.warn(`cache ${what} failed for ${key}: ${error}`);
+  return null;
 }

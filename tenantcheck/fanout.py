@@ -1,0 +1,86 @@
+"""Checks run ahead on threads while pytest reports them one by one, in order.
+
+A check spends nearly all its time waiting for the target, and pytest runs one test at a time. So when
+check k's call phase starts, the next checks (up to ``width`` at once) start on a thread pool with the
+arguments their fixtures would give them, and check k's call phase waits for its own body and re-raises
+its outcome. Setup, call and teardown hooks, reports and their order stay pytest's; only the bodies
+overlap, within the environment's limits (``Http``'s rate limiter and cap on requests in flight).
+
+A check runs ahead only when the plugin can give it everything it takes (``body_of``): session fixtures
+it takes must already be set up by an earlier check (their values are learned from that check's
+arguments). Anything else runs in pytest's own call, as before. A check marked ``serial`` runs alone:
+nothing runs ahead past it, and it starts when all checks before it have finished.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+BodyOf = Callable[[pytest.Item, dict[str, Any]], Callable[[], object] | None]
+
+
+class FanOut:
+    """Runs the bodies of the checks after the current one ahead, at most ``width`` at once."""
+
+    def __init__(self, items: list[pytest.Item], width: int, body_of: BodyOf) -> None:
+        self.items = items
+        self.width = width
+        self.body_of = body_of
+        self.position = {item.nodeid: index for index, item in enumerate(items)}
+        self.shared: dict[str, Any] = {}  # session fixtures' values, as earlier checks received them
+        self.ahead: dict[str, Future[object]] = {}
+        self.considered = 0  # items before this index have been started ahead or left to pytest
+        self._pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="tenantcheck-check")
+
+    def call(self, item: pytest.Function) -> bool:
+        """Finish ``item``'s call phase if its body ran ahead (re-raising what it raised), after starting
+        the next ones; ``False``: pytest calls it itself."""
+        self._learn(item)
+        index = self.position.get(item.nodeid)
+        if index is None or item.get_closest_marker("serial") is not None:
+            return False  # a serial check runs alone: nothing ran ahead past it, nothing starts before it ends
+        self._start_after(index)
+        future = self.ahead.pop(item.nodeid, None)
+        if future is None:
+            return False
+        future.result()
+        return True
+
+    def close(self, halt: Callable[[bool], None] | None = None) -> None:
+        """Drop bodies not started and wait for running ones (``halt(True)`` first makes their requests
+        stop quickly, ``halt(False)`` after), so that teardown removes everything they created."""
+        for future in self.ahead.values():
+            future.cancel()
+        running = any(not future.done() for future in self.ahead.values())
+        if halt is not None and running:
+            halt(True)
+        try:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            if halt is not None and running:
+                halt(False)
+        self.ahead.clear()
+
+    def _learn(self, item: pytest.Function) -> None:
+        """Values of the session fixtures this check received (later checks that take them may run ahead)."""
+        definitions = item._fixtureinfo.name2fixturedefs
+        for name, value in (item.funcargs or {}).items():
+            if name not in self.shared and definitions.get(name) and definitions[name][-1].scope == "session":
+                self.shared[name] = value
+
+    def _start_after(self, index: int) -> None:
+        position = max(self.considered, index + 1)
+        while position < len(self.items) and len(self.ahead) < self.width:
+            item = self.items[position]
+            if item.get_closest_marker("serial") is not None:
+                break  # nothing starts past a serial check before it has run
+            body = self.body_of(item, self.shared)
+            if body is not None:
+                self.ahead[item.nodeid] = self._pool.submit(contextvars.copy_context().run, body)
+            position += 1
+        self.considered = position
