@@ -19,6 +19,8 @@ from tenantcheck.findings import CheckResult, Finding
 from tenantcheck.report.gating import Gate
 from tenantcheck.verdict import EXIT_CONFIG, EXIT_INCONCLUSIVE, RunVerdict, decide
 
+TRANSFER = ("tenantcheck", "tenantcheck_cleanup", "tenantcheck_tenants", "tenantcheck_stats", "tenantcheck_orphans")
+
 
 class Collector:
     def __init__(self, config: pytest.Config) -> None:
@@ -66,6 +68,18 @@ class Collector:
         for item in getattr(report, "tenantcheck_orphans", ()):
             finding = Finding.from_dict(item)
             self.orphans.setdefault(finding.fingerprint, finding)
+
+    @pytest.hookimpl(trylast=True, specname="pytest_runtest_logreport")
+    def trim(self, report: pytest.TestReport) -> None:
+        """After every plugin has seen a report: drop what no summary needs (the terminal reporter keeps
+        every report to the end: three per check, 66k at N = 20 with --pairs all)."""
+        for name in TRANSFER:
+            if hasattr(report, name):
+                delattr(report, name)
+        report.keywords = {}
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.stats.pop("", None)  # passed setups and teardowns: kept, never shown nor counted
 
     @property
     def findings(self) -> list[Finding]:

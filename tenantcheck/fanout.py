@@ -8,8 +8,9 @@ overlap, within the environment's limits (``Http``'s rate limiter and cap on req
 
 A check runs ahead only when the plugin can give it everything it takes (``body_of``): session fixtures
 it takes must already be set up by an earlier check (their values are learned from that check's
-arguments). Anything else runs in pytest's own call, as before. A check marked ``serial`` runs alone:
-nothing runs ahead past it, and it starts when all checks before it have finished.
+arguments). Anything else runs in pytest's own call, as before. A check the plugin says must run
+``alone`` (marked ``serial``, for one) does: nothing runs ahead past it, and it starts when all checks
+before it have finished.
 """
 
 from __future__ import annotations
@@ -22,15 +23,17 @@ from typing import Any
 import pytest
 
 BodyOf = Callable[[pytest.Item, dict[str, Any]], Callable[[], object] | None]
+Alone = Callable[[pytest.Item], bool]
 
 
 class FanOut:
     """Runs the bodies of the checks after the current one ahead, at most ``width`` at once."""
 
-    def __init__(self, items: list[pytest.Item], width: int, body_of: BodyOf) -> None:
+    def __init__(self, items: list[pytest.Item], width: int, body_of: BodyOf, alone: Alone) -> None:
         self.items = items
         self.width = width
         self.body_of = body_of
+        self.alone = alone
         self.position = {item.nodeid: index for index, item in enumerate(items)}
         self.shared: dict[str, Any] = {}  # session fixtures' values, as earlier checks received them
         self.ahead: dict[str, Future[object]] = {}
@@ -42,8 +45,8 @@ class FanOut:
         the next ones; ``False``: pytest calls it itself."""
         self._learn(item)
         index = self.position.get(item.nodeid)
-        if index is None or item.get_closest_marker("serial") is not None:
-            return False  # a serial check runs alone: nothing ran ahead past it, nothing starts before it ends
+        if index is None or self.alone(item):
+            return False  # a check that runs alone: nothing ran ahead past it, nothing starts before it ends
         self._start_after(index)
         future = self.ahead.pop(item.nodeid, None)
         if future is None:
@@ -77,8 +80,8 @@ class FanOut:
         position = max(self.considered, index + 1)
         while position < len(self.items) and len(self.ahead) < self.width:
             item = self.items[position]
-            if item.get_closest_marker("serial") is not None:
-                break  # nothing starts past a serial check before it has run
+            if self.alone(item):
+                break  # nothing starts past a check that runs alone before it has run
             body = self.body_of(item, self.shared)
             if body is not None:
                 self.ahead[item.nodeid] = self._pool.submit(contextvars.copy_context().run, body)

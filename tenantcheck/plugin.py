@@ -27,6 +27,7 @@ from tenantcheck.environment import Environment, load_environment
 from tenantcheck.errors import CheckStop, ConfigError, NotApplicable
 from tenantcheck.fanout import FanOut
 from tenantcheck.findings import CheckResult, Finding
+from tenantcheck.inspectors.factory import locks_local_runtime
 from tenantcheck.inspectors.fixtures import inspector  # noqa: F401  (registers the session fixture)
 from tenantcheck.manifest import Manifest, load_manifest
 from tenantcheck.profile import Profile, load_profile
@@ -408,6 +409,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if context is None:
         return report
     if call.when == "teardown":  # session fixtures end with the last check: hand their problems over
+        del item.stash[CONTEXT_KEY]  # the check is over; 22k finished checks' contexts would add up
         problems = item.config.stash[RUN_KEY].pop("cleanup_problems", None)
         if problems:
             report.tenantcheck_cleanup = problems
@@ -466,8 +468,18 @@ def fanout_of(item: pytest.Item) -> FanOut | None:
         if active(config) and not hasattr(config, "workerinput"):
             width = config.getoption("tenantcheck_concurrency") or config.stash[ENV_KEY].safety.max_concurrency
             if width > 1:
-                config.stash[FANOUT_KEY] = FanOut(item.session.items, width, body_ahead)
+                config.stash[FANOUT_KEY] = FanOut(item.session.items, width, body_ahead, runs_alone)
     return config.stash[FANOUT_KEY]
+
+
+def runs_alone(item: pytest.Item) -> bool:
+    """Marked ``serial``; or it reads storage whose reads make a local Workers runtime fail its own queries
+    when they meet (the files of ``wrangler dev``: "database is locked")."""
+    if item.get_closest_marker("serial") is not None:
+        return True
+    section = item.config.stash[ENV_KEY].inspector
+    reads_storage = any("inspector" in needs.args for needs in item.iter_markers("needs"))
+    return reads_storage and section is not None and locks_local_runtime(section)
 
 
 def body_ahead(item: pytest.Item, shared: dict[str, Any]) -> Callable[[], None] | None:

@@ -93,7 +93,7 @@ run_catalog() {  # $1: flaw ("" = correct); runs the catalog and checks the verd
   sed "s#^base_url = .*#base_url = \"http://127.0.0.1:$PORT\"#" "$ROOT/environments/workers-local.toml" >"$env_file"
   local started=$SECONDS
   set +e
-  (cd "$ROOT" && "$TENANTCHECK" run --env "$env_file" --report-dir "$WORK/reports" --run-id "$run_id" -n 2 -q \
+  (cd "$ROOT" && "$TENANTCHECK" run --env "$env_file" --report-dir "$WORK/reports" --run-id "$run_id" -q \
       >"$WORK/run-$name.log" 2>&1)
   code=$?
   set -e

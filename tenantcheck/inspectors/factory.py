@@ -28,3 +28,16 @@ def build_inspector(section: Inspector, *, data_dir: str | Path | None = None) -
     from tenantcheck.inspectors.cloudflare import cloudflare_inspector
 
     return cloudflare_inspector(section)
+
+
+def locks_local_runtime(section: Inspector) -> bool:
+    """Whether reads through ``section`` open the database files of a local Workers runtime (``wrangler
+    --local``, or ``sqlite`` on wrangler's state): workerd then fails its own queries that meet a read
+    ("database is locked"), so checks that read storage must run with nothing else in flight."""
+    if section.kind == "wrangler":
+        return not section.remote
+    if section.kind == "sqlite":
+        from tenantcheck.inspectors.sqlite import state_root
+
+        return any(state_root(Path(path)) is not None for path in (section.d1_path, section.kv_path) if path)
+    return False

@@ -23,7 +23,8 @@ def write_reports(directory: Path, document: dict[str, Any]) -> dict[str, Path]:
     """Write every view of ``document`` into ``directory``; returns the paths by kind (json, html, junit)."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / JSON_NAME
-    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    with path.open("w", encoding="utf-8") as out:
+        json.dump(document, out, indent=2)  # streamed: a large run's text is never one string
     return {"json": path, **write_views(directory, document)}
 
 
@@ -31,7 +32,8 @@ def write_views(directory: Path, document: dict[str, Any]) -> dict[str, Path]:
     """Write ``index.html`` and ``junit.xml`` for ``document``; the JSON beside them stays untouched."""
     directory.mkdir(parents=True, exist_ok=True)
     html = directory / HTML_NAME
-    html.write_text(render_html(document), encoding="utf-8")
+    with html.open("w", encoding="utf-8") as out:
+        out.writelines(render_html(document))
     junit = directory / JUNIT_NAME
     junit.write_bytes(render_junit(document))
     return {"html": html, "junit": junit}

@@ -7,6 +7,7 @@ environment autoescapes everything and the template never marks data as safe.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import jinja2
@@ -23,8 +24,8 @@ _ENVIRONMENT = jinja2.Environment(
 )
 
 
-def render_html(document: dict[str, Any]) -> str:
-    """The whole page for ``document`` (any schema 1.x report)."""
+def render_html(document: dict[str, Any]) -> Iterator[str]:
+    """The page for ``document`` (any schema 1.x report), in pieces (a large run's page is never one string)."""
     findings = view.finding_views(document)
     gate = document.get("gate") or None
     context = {
@@ -45,4 +46,4 @@ def render_html(document: dict[str, Any]) -> str:
         "stats": document.get("stats") or {},
         "no_party": view.NO_PARTY,
     }
-    return _ENVIRONMENT.get_template("index.html.j2").render(context)
+    return _ENVIRONMENT.get_template("index.html.j2").generate(context)

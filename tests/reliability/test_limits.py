@@ -6,6 +6,7 @@ than the environment allows, plus one per worker (each worker's limiter may send
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import time
 from pathlib import Path
@@ -47,3 +48,28 @@ def test_rate_limit_holds_at_the_target(tmp_path: Path, workers: str) -> None:
     assert len(arrivals) > RATE + 10, "too few requests to measure a rate"
     allowed = RATE + (1 if workers == "0" else int(workers))
     assert busiest_second(arrivals) <= allowed, f"{busiest_second(arrivals)} requests in one second"
+
+
+@pytest.mark.parametrize("concurrency", [None, "1"])
+def test_checks_overlap_within_the_cap_on_requests_in_flight(tmp_path: Path, concurrency: str | None) -> None:
+    """Checks run at once (``--concurrency``, default ``max_concurrency``), never with more requests in
+    flight than ``max_concurrency``; ``--concurrency 1`` runs one check, so one request, at a time."""
+    with serve() as target:
+        in_flight, most = 0, 0
+
+        async def hold(method: str, path: str) -> None:
+            nonlocal in_flight, most
+            in_flight += 1
+            most = max(most, in_flight)
+            await asyncio.sleep(0.02)  # a little latency, so that overlapping requests meet here
+            in_flight -= 1
+
+        target.tap.before = hold
+        options = ["--concurrency", concurrency] if concurrency else []
+        run = run_against(target, tmp_path, "-k", "TC-02 or TC-04", *options,
+                          env_text=ENV.format(url=target.base_url).replace(f"= {RATE}", "= 1000"))
+    assert run.code == 0, run.describe()
+    if concurrency == "1":
+        assert most == 1
+    else:
+        assert 2 <= most <= 4, f"{most} requests in flight at once (cap 4)"

@@ -113,7 +113,7 @@ def hostile_page(payload: str) -> str:
                    curl=f"curl '{payload}'")
     doc = document(check(verdict="failed", findings=(leak,)), check(attacker="tenant-a", victim="tenant-b"))
     doc["tenants"].append({"label": payload, "tenant_ids": [payload]})
-    return render_html(doc)
+    return "".join(render_html(doc))
 
 
 def test_hostile_evidence_is_escaped():
@@ -136,7 +136,7 @@ def test_gate_status_is_shown_per_finding():
     baseline = document(check(verdict="failed", findings=(finding("a fixed leak", attacker="tenant-c"),)))
     waiver = Waiver(fingerprint=waived.fingerprint, reason="ticket SEC-1", owner="team-x", expires=date(2030, 1, 1))
     doc["gate"] = gate(doc, baseline=baseline, waivers=[waiver], today=date(2026, 1, 1)).to_dict()
-    root = parse(render_html(doc))
+    root = parse("".join(render_html(doc)))
     assert root.find("article", id=f"finding-{new.fingerprint}").attrs["data-gate"] == "new"
     waived_card = root.find("article", id=f"finding-{waived.fingerprint}")
     assert waived_card.attrs["data-gate"] == "waived" and "ticket SEC-1" in waived_card.text

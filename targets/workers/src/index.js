@@ -4,6 +4,7 @@
 //
 // Vars: AUTH_MODE (token|header), STRICT ("true"|"false"), DEFAULT_TENANT, FLAWS ("a,b"), ADMIN_TOKEN.
 import * as admin from "./admin.js";
+import { retryingD1 } from "./d1retry.js";
 import { ApiError, errorResponse, json } from "./errors.js";
 import { parseFlaws } from "./flaws.js";
 import { resolveCaller } from "./identity.js";
@@ -158,7 +159,7 @@ async function route(request, env) {
 export default {
   async fetch(request, env) {
     try {
-      return await route(request, env);
+      return await route(request, { ...env, DB: retryingD1(env.DB) });
     } catch (error) {
       if (error instanceof ApiError) return errorResponse(error.status, error.code, error.message);
       console.error("unexpected error", request.method, new URL(request.url).pathname, error);

@@ -1,0 +1,218 @@
+"""Checks in flight at once: the fan-out's window, order and serial checks; the create gate; the recorder
+attributing findings to the check whose thread (or gathered call) saw them."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+
+from tenantcheck.canaries import Sighting
+from tenantcheck.concurrency import CreateGate
+from tenantcheck.errors import TargetError
+from tenantcheck.fanout import FanOut
+from tenantcheck.recording import CheckContext, Recorder
+from tests.engine.test_http import make_http
+
+WAIT = 5.0  # generous: only a broken fan-out ever waits this long
+
+
+class FakeItem:
+    """What the fan-out reads of a pytest item: node id and received arguments."""
+
+    def __init__(self, name: str, *, serial: bool = False) -> None:
+        self.nodeid = name
+        self.serial = serial
+        self.funcargs: dict[str, Any] = {}
+        self._fixtureinfo = SimpleNamespace(name2fixturedefs={})
+
+
+class Bodies:
+    """Bodies that record when they start and block until released; counts how many run at once."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.release = threading.Event()
+        self.running = 0
+        self.most = 0
+        self.lock = threading.Lock()
+        self.fail: set[str] = set()
+
+    def body_of(self, item: Any, shared: dict[str, Any]) -> Callable[[], None]:
+        def body() -> None:
+            with self.lock:
+                self.started.append(item.nodeid)
+                self.running += 1
+                self.most = max(self.most, self.running)
+            self.release.wait(WAIT)
+            with self.lock:
+                self.running -= 1
+            if item.nodeid in self.fail:
+                raise AssertionError(f"finding in {item.nodeid}")
+
+        return body
+
+
+def fanout(
+    names: list[str], width: int, bodies: Bodies, serial: frozenset[str] = frozenset()
+) -> tuple[FanOut, list[Any]]:
+    items: list[Any] = [FakeItem(name, serial=name in serial) for name in names]
+    return FanOut(items, width, bodies.body_of, lambda item: item.serial), items
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+def test_the_next_checks_run_ahead_within_the_width() -> None:
+    bodies = Bodies()
+    run, items = fanout([f"c{i}" for i in range(10)], 3, bodies)
+    threading.Timer(0.05, bodies.release.set).start()
+    assert run.call(items[0]) is False  # the current check is pytest's; the next three start meanwhile
+    wait_until(lambda: len(bodies.started) == 3)
+    assert sorted(bodies.started) == ["c1", "c2", "c3"]
+    for item in items[1:]:
+        assert run.call(item) is True
+    assert bodies.most <= 3 and sorted(bodies.started) == [f"c{i}" for i in range(1, 10)]
+    run.close()
+
+
+def test_a_check_body_outcome_is_reraised_in_its_own_call() -> None:
+    bodies = Bodies()
+    bodies.fail = {"c2"}
+    bodies.release.set()
+    run, items = fanout(["c0", "c1", "c2", "c3"], 4, bodies)
+    run.call(items[0])
+    assert run.call(items[1]) is True
+    with pytest.raises(AssertionError, match="finding in c2"):
+        run.call(items[2])
+    assert run.call(items[3]) is True
+    run.close()
+
+
+def test_a_serial_check_runs_alone() -> None:
+    bodies = Bodies()
+    bodies.release.set()
+    run, items = fanout(["c0", "c1", "s2", "c3", "c4"], 8, bodies, serial=frozenset({"s2"}))
+    run.call(items[0])
+    wait_until(lambda: "c1" in bodies.started)
+    assert bodies.started == ["c1"]  # nothing past the serial check starts before it has run
+    assert run.call(items[1]) is True
+    assert run.call(items[2]) is False  # pytest calls the serial check itself, with nothing in flight
+    assert bodies.started == ["c1"]
+    assert run.call(items[3]) is False  # the first one after it is pytest's again; the rest run ahead
+    wait_until(lambda: "c4" in bodies.started)
+    assert run.call(items[4]) is True
+    run.close()
+
+
+def test_close_drops_waiting_checks_and_halts_running_ones() -> None:
+    bodies = Bodies()
+    run, items = fanout([f"c{i}" for i in range(6)], 2, bodies)
+    run.call(items[0])
+    wait_until(lambda: len(bodies.started) == 2)
+    halts: list[bool] = []
+
+    def halt(on: bool) -> None:
+        halts.append(on)
+        if on:
+            bodies.release.set()  # what Http.halt does for real bodies: their requests end at once
+
+    run.close(halt)
+    assert halts == [True, False] and sorted(bodies.started) == ["c1", "c2"] and bodies.running == 0
+
+
+def test_comparing_waits_for_creates_in_flight_and_holds_new_ones() -> None:
+    gate = CreateGate()
+    order: list[str] = []
+    creating = threading.Event()
+    finish_create = threading.Event()
+
+    def create(name: str, hold: threading.Event | None = None) -> None:
+        with gate.creating("tenant-a"):
+            order.append(f"{name} registered" if hold is None else f"{name} started")
+            if hold is not None:
+                creating.set()
+                hold.wait(WAIT)
+                order.append(f"{name} registered")
+
+    def compare() -> None:
+        with gate.comparing("tenant-a"):
+            order.append("compared")
+            time.sleep(0.05)
+            order.append("compared done")
+
+    first = threading.Thread(target=create, args=("create-1", finish_create))
+    first.start()
+    creating.wait(WAIT)
+    comparison = threading.Thread(target=compare)
+    comparison.start()
+    time.sleep(0.05)
+    assert "compared" not in order  # a create of the owner is answered but not registered yet
+    second = threading.Thread(target=create, args=("create-2",))
+    second.start()
+    time.sleep(0.05)
+    finish_create.set()
+    for thread in (first, comparison, second):
+        thread.join(WAIT)
+    assert order == ["create-1 started", "create-1 registered", "compared", "compared done", "create-2 registered"]
+    with gate.creating("tenant-b"), gate.comparing("tenant-a"):  # other owners never wait
+        pass
+
+
+def test_findings_go_to_the_check_whose_thread_saw_them() -> None:
+    recorder = Recorder()
+    contexts = [CheckContext(check=f"TC-01[{name}]", case="TC-01") for name in ("a", "b")]
+    exchange = SimpleNamespace(method="GET", url="/api/projects", status=200, to_dict=dict, curl=str)
+    ready = threading.Barrier(2)
+
+    def check(context: CheckContext, owner: str) -> None:
+        with recorder.running(context):
+            ready.wait(WAIT)  # both checks are running at once
+            recorder.leak("tenant-x", [Sighting(marker="tcm0", owner=owner, where="body")], exchange)  # type: ignore[arg-type]
+
+    pairs = zip(contexts, "ab", strict=True)
+    threads = [threading.Thread(target=check, args=(context, owner)) for context, owner in pairs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT)
+    assert [[finding.victim for finding in context.findings] for context in contexts] == [["a"], ["b"]]
+    recorder.leak("tenant-x", [Sighting(marker="tcm1", owner="c", where="body")], exchange)  # type: ignore[arg-type]
+    assert [finding.victim for finding in recorder.take_orphans()] == ["c"]  # outside any check
+
+
+def test_gathered_calls_belong_to_the_check_that_gathered_them() -> None:
+    recorder = Recorder()
+    context = CheckContext(check="TX-06[all]", case="TX-06")
+    exchange = SimpleNamespace(method="GET", url="/api/projects", status=200, to_dict=dict, curl=str)
+
+    def seen_by(owner: str) -> Callable[[], None]:
+        return lambda: recorder.leak("tenant-x", [Sighting(marker="tcm0", owner=owner, where="body")], exchange)  # type: ignore[arg-type]
+
+    with make_http(httpx.MockTransport(lambda request: httpx.Response(200))) as http:
+        with recorder.running(context):
+            http.gather([seen_by(owner) for owner in ("a", "b", "c")])
+        http.gather([seen_by("d")])
+    assert sorted(finding.victim for finding in context.findings) == ["a", "b", "c"]
+    assert [finding.victim for finding in recorder.take_orphans()] == ["d"]
+
+
+def test_a_halted_client_sends_nothing() -> None:
+    sent: list[str] = []
+    transport = httpx.MockTransport(lambda request: sent.append(request.method) or httpx.Response(200))
+    with make_http(transport) as http:
+        http.halt(True)
+        with pytest.raises(TargetError, match="stopping"):
+            http.actor("tenant-a").request("GET", "/api/projects")
+        http.halt(False)
+        assert http.actor("tenant-a").request("GET", "/api/projects").status == 200
+    assert sent == ["GET"]
