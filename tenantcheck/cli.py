@@ -80,6 +80,14 @@ def run(args: list[str]) -> int:
         return EXIT_CONFIG
     if not any(arg == "--env" or arg.startswith("--env=") for arg in args):
         args = ["--env", "local", *args]
+    # Defaults that keep pytest's machinery cheap (see benchmarks/README.md); options given win. Checks
+    # print nothing, so file-descriptor capture (two dup2 and an fstat per test phase) buys nothing; and
+    # verdicts come from the oracles, not from rewritten asserts, whose rewriting of every plugin package
+    # (faker's hundreds of modules) costs seconds per process where bytecode is not cached.
+    if not any(arg in ("-s", "--capture") or arg.startswith("--capture=") for arg in args):
+        args = ["--capture=sys", *args]
+    if not any(arg == "--assert" or arg.startswith("--assert=") for arg in args):
+        args = ["--assert=plain", *args]
     return int(pytest.main([str(SUITES_DIR), *args]))
 
 

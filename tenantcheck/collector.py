@@ -70,7 +70,7 @@ class Collector:
             self.orphans.setdefault(finding.fingerprint, finding)
 
     @pytest.hookimpl(trylast=True, specname="pytest_runtest_logreport")
-    def trim(self, report: pytest.TestReport) -> None:
+    def pytest_runtest_logreport_trim(self, report: pytest.TestReport) -> None:
         """After every plugin has seen a report: drop what no summary needs (the terminal reporter keeps
         every report to the end: three per check, 66k at N = 20 with --pairs all)."""
         for name in TRANSFER:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
+from functools import cached_property, partial
 from typing import Any, TypeVar
 
 import httpx
@@ -31,7 +32,6 @@ SAFE = frozenset({"GET", "HEAD", "OPTIONS"})  # reads: everything else is a writ
 IDEMPOTENT = SAFE | {"PUT", "DELETE"}  # may be retried
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 EXCERPT = 2000
-EXCHANGE_KEY = "tenantcheck.exchange"
 LeakCallback = Callable[[str, list[Sighting], "Exchange"], None]
 
 
@@ -101,15 +101,20 @@ class Exchange:
 
 
 class Reply:
-    """A response with its evidence; JSON decoded lazily (``None`` when the body is not JSON)."""
+    """A response; its evidence (redacted) and JSON (``None`` when the body is not JSON) made on first use:
+    most replies never become evidence."""
 
-    def __init__(self, response: httpx.Response, exchange: Exchange) -> None:
+    def __init__(self, response: httpx.Response, make_exchange: Callable[[], Exchange]) -> None:
         self.response = response
-        self.exchange = exchange
+        self._make_exchange = make_exchange
         self.status = response.status_code
         self.text = response.text
 
-    @property
+    @cached_property
+    def exchange(self) -> Exchange:
+        return self._make_exchange()
+
+    @cached_property
     def json(self) -> Any:
         try:
             return json.loads(self.text)
@@ -223,8 +228,6 @@ class Http:
     def _make_hook(self, label: str, scan: bool) -> Callable[[httpx.Response], None]:
         def hook(response: httpx.Response) -> None:
             response.read()
-            exchange = self._exchange(label, response)
-            response.extensions[EXCHANGE_KEY] = exchange
             self.tally(sent=1)
             if not scan:
                 return
@@ -234,11 +237,12 @@ class Http:
             parts += [(f"header {name}", value) for name, value in response.headers.items()]
             sightings = self.scanner.scan(label, parts, request_text)
             if sightings:
-                self.on_leak(label, sightings, exchange)
+                self.on_leak(label, sightings, self.exchange(label, response))
 
         return hook
 
-    def _exchange(self, label: str, response: httpx.Response) -> Exchange:
+    def exchange(self, label: str, response: httpx.Response, retries: int = 0) -> Exchange:
+        """The redacted evidence of one answered request."""
         request = response.request
         body = request.content.decode("utf-8", "replace") if request.content else None
         return Exchange(
@@ -251,6 +255,7 @@ class Http:
             response_headers=self.redactor.headers(dict(response.headers)),
             response_body=self.redactor.text(response.text[:EXCERPT]),
             elapsed_ms=elapsed_ms(response),
+            retries=retries,
         )
 
 
@@ -304,10 +309,7 @@ class Actor:
             if response.status_code in RETRY_STATUSES and method in IDEMPOTENT and not last:
                 self._backoff(attempt, response.headers.get("Retry-After"))
                 continue
-            exchange: Exchange = response.extensions[EXCHANGE_KEY]
-            if attempt:
-                exchange = Exchange(**{**exchange.to_dict(), "retries": attempt})
-            return Reply(response, exchange)
+            return Reply(response, partial(self.http.exchange, self.label, response, attempt))
         raise AssertionError("unreachable: the loop returns or raises")
 
     def call(

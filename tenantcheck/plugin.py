@@ -389,7 +389,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
 
 @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
-def stopped_check_report(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
+def pytest_runtest_makereport_stopped(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
     """The report of a check stopped as not-applicable or inconclusive, without the traceback pytest would
     render for its exception only to have it replaced below (the rendering parses the suite's source:
     about 13 ms a check)."""
