@@ -475,11 +475,19 @@ def bench_scaling(work: Path, args: argparse.Namespace) -> dict[str, Any]:
                          "rps": round(run.rate, 1), "maxrss_mb": run.maxrss_mb,
                          "tree_peak_rss_mb": run.tree_peak_rss_mb, "exit_code": run.exit_code,
                          "verdicts": run.verdicts})
+        if 20 in args.ns:  # what a run at N = 20 costs as users run it: --pairs' default (ring above 5)
+            ring = run_catalog("tenants20-default-pairs", env_file, target.admin_token, work, tenants=20,
+                               target_pid=target.process.pid)
+            log(f"[tenants 20, default pairs] {ring.checks} checks in {ring.window_seconds:.1f} s, "
+                f"maxrss {ring.maxrss_mb} MB, exit {ring.exit_code}")
     first, last = rows[0], rows[-1]
     result: dict[str, Any] = {"rows": rows, "per_check_ratio": round(last["per_check_ms"] / first["per_check_ms"], 2),
                               "ratio_between": [first["tenants"], last["tenants"]]}
     n20 = next((row for row in rows if row["tenants"] == 20), None)
     result["peak_rss_mb"] = n20["maxrss_mb"] if n20 else None
+    if 20 in args.ns:
+        result["default_pairs_n20"] = {"checks": ring.checks, "window_seconds": ring.window_seconds,
+                                       "maxrss_mb": ring.maxrss_mb, "exit_code": ring.exit_code}
     return result
 
 
@@ -556,6 +564,10 @@ def table(results: dict[str, Any]) -> str:
         rss = scaling.get("peak_rss_mb")
         row("peak RSS of the harness, N = 20", f"{rss:.0f} MB" if rss is not None else "not run", "<= 200 MB",
             judge("peak_rss_mb", rss))
+        ring = scaling.get("default_pairs_n20")
+        if ring:
+            row(f"peak RSS, N = 20, default pairs ({ring['checks']} checks)", f"{ring['maxrss_mb']:.0f} MB",
+                "(info)")
     xdist = results.get("xdist")
     if xdist:
         for item in xdist["rows"]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 import json
 import random
+import ssl
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
@@ -176,6 +177,7 @@ class Http:
         self._counting = threading.Lock()  # checks run on several threads: += alone would lose counts
         self._halted = threading.Event()
         self._clients: list[httpx.Client] = []
+        self._tls: ssl.SSLContext | None = None  # one for all clients: loading the CA store takes ~50 ms
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="tenantcheck-http")
 
     def actor(self, label: str, auth: CredentialAuth | None = None, *, scan: bool = True) -> Actor:
@@ -188,9 +190,15 @@ class Http:
             event_hooks={"response": hooks},
             transport=self.transport,
             limits=httpx.Limits(max_connections=self.limiter.concurrency),
+            verify=self._tls_context(),
         )
         self._clients.append(client)
         return Actor(label, self, client)
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._tls is None:
+            self._tls = httpx.create_ssl_context()  # what each client would make: certifi, SSL_CERT_FILE
+        return self._tls
 
     def gather(self, calls: Sequence[Callable[[], T]]) -> list[T]:
         """Run independent calls concurrently (within the concurrency cap); results in order. Each call runs
@@ -204,6 +212,15 @@ class Http:
             self._halted.set()
         else:
             self._halted.clear()
+
+    def drain(self) -> None:
+        """Stop what ``gather`` still runs (an interrupted caller left it) and wait for it to end."""
+        self.halt(True)
+        try:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            self.halt(False)
+        self._pool = ThreadPoolExecutor(max_workers=self.limiter.concurrency, thread_name_prefix="tenantcheck-http")
 
     @property
     def halted(self) -> bool:

@@ -7,6 +7,7 @@ uses; credential headers it cannot attribute are replaced whole.
 from __future__ import annotations
 
 import shlex
+import threading
 from collections.abc import Mapping
 
 CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "x-api-key", "proxy-authorization"})
@@ -19,15 +20,17 @@ class Redactor:
     def __init__(self, credential_headers: frozenset[str] = CREDENTIAL_HEADERS) -> None:
         self._secrets: dict[str, str] = {}
         self._order: tuple[tuple[str, str], ...] = ()  # replaced whole on add: readers on other threads
+        self._adding = threading.Lock()
         self._headers = frozenset(name.lower() for name in credential_headers)
 
     def add(self, secret: str, variable: str) -> None:
         """Show ``secret`` as ``$variable``; the first name given wins (an environment's own variable
         name, e.g. for a static tenant's key, beats a generated one)."""
-        if secret and secret not in self._secrets:
-            self._secrets[secret] = f"${variable}"
-            # Longest first, so a secret that contains another is replaced whole.
-            self._order = tuple(sorted(self._secrets.items(), key=lambda pair: len(pair[0]), reverse=True))
+        with self._adding:  # tenants are provisioned on several threads
+            if secret and secret not in self._secrets:
+                self._secrets[secret] = f"${variable}"
+                # Longest first, so a secret that contains another is replaced whole.
+                self._order = tuple(sorted(self._secrets.items(), key=lambda pair: len(pair[0]), reverse=True))
 
     def add_header(self, name: str) -> None:
         self._headers = self._headers | {name.lower()}

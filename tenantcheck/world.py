@@ -15,6 +15,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -152,10 +153,14 @@ class World:
         """Reach the target, provision the tenants and seed them; any failure is ``Inconclusive``."""
         self.connect()
         self._write_record()
-        for label, tenant_id in zip(tenant_labels(self.settings.tenants), self.planned, strict=True):
-            self._provision(label, tenant_id)
-        for label in list(self.tenants):
-            self.seeds[label] = self._seed(label)
+        assert self.http is not None
+        labels = tenant_labels(self.settings.tenants)
+        # Tenants are independent: provisioned, then seeded, all at once (within the environment's limits).
+        self.http.gather([partial(self._provision, label, tenant_id)
+                          for label, tenant_id in zip(labels, self.planned, strict=True)])
+        self.tenants = {label: self.tenants[label] for label in labels}  # in label order, whoever came first
+        self._write_record()
+        self.seeds = dict(zip(labels, self.http.gather([partial(self._seed, label) for label in labels]), strict=True))
 
     def connect(self) -> None:
         """Clients, limits and the provisioner, and a first request that proves the target answers."""
@@ -192,6 +197,7 @@ class World:
         problems: list[str] = []
         if self.http is None:
             return problems
+        self.http.drain()  # an interrupt may have left requests of a gather going: they end first
         for owner, project_id in reversed(self.created):
             if not self._outlives_tenants(owner):
                 continue
@@ -395,7 +401,8 @@ class World:
     def _provision(self, label: str, tenant_id: str) -> None:
         assert self.provisioner is not None and self.http is not None
         marker = new_marker()
-        name = f"{self.faker.company()} {marker}"
+        with self._lock:
+            name = f"{self.faker.company()} {marker}"
         secret = self.provisioner.create(tenant_id, name)
         tenant = Tenant(label=label, tenant_id=tenant_id, name=name, marker=marker, secret=secret)
         self.tenants[label] = tenant

@@ -35,6 +35,7 @@ def write_views(directory: Path, document: dict[str, Any]) -> dict[str, Path]:
     with html.open("w", encoding="utf-8") as out:
         out.writelines(render_html(document))
     junit = directory / JUNIT_NAME
-    junit.write_bytes(render_junit(document))
+    with junit.open("wb") as out:
+        out.writelines(render_junit(document))
     return {"html": html, "junit": junit}
 

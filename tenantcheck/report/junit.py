@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from typing import Any
 
 from tenantcheck.catalog import SEVERITY_ORDER
@@ -23,8 +24,9 @@ def clean(text: Any) -> str:
     return _INVALID_XML.sub("\ufffd", "" if text is None else str(text))
 
 
-def render_junit(document: dict[str, Any]) -> bytes:
-    """The JUnit XML for ``document`` (UTF-8, with declaration)."""
+def render_junit(document: dict[str, Any]) -> Iterator[bytes]:
+    """The JUnit XML for ``document`` (UTF-8, with declaration), in pieces: one per test case, so that a
+    large run's tree and text are never held whole."""
     findings = {str(item.get("fingerprint")): item for item in document.get("findings", [])}
     checks = document.get("checks", [])
     verdicts = [str(check.get("verdict")) for check in checks]
@@ -47,10 +49,16 @@ def render_junit(document: dict[str, Any]) -> bytes:
                         ("schema_version", document.get("schema_version")), ("verdict", verdict.get("verdict")),
                         ("exit_code", gate.get("exit_code", verdict.get("exit_code")))):
         ET.SubElement(properties, "property", {"name": name, "value": clean(value)})
-    for check in checks:
-        suite.append(testcase(check, findings))
     ET.indent(root)
-    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+    frame = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    split = frame.rindex(b"</testsuite>")
+    properties_end = frame.rindex(b"</properties>") + len(b"</properties>")
+    yield frame[:properties_end]
+    for check in checks:
+        element = testcase(check, findings)
+        ET.indent(element, space="  ", level=2)
+        yield b"\n    " + ET.tostring(element, encoding="utf-8", xml_declaration=False)
+    yield b"\n  " + frame[split:]
 
 
 def testcase(check: dict[str, Any], findings: dict[str, dict[str, Any]]) -> ET.Element:

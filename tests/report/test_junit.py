@@ -46,7 +46,7 @@ def test_hostile_text_survives_as_text():
     leak = finding(title, evidence=(exchange(response_body="</testcase>"),), curl="curl 'http://127.0.0.1:9/<x>'")
     doc = document(check(verdict="failed", findings=(leak,)), check(verdict="inconclusive", reason="<timeout> & 5xx",
                                                                     attacker="tenant-a", victim="tenant-b"))
-    root = ET.fromstring(render_junit(doc))
+    root = ET.fromstring(b"".join(render_junit(doc)))
     cases = root.findall("testsuite/testcase")
     assert len(cases) == 2
     failure = next(case.find("failure") for case in cases if case.find("failure") is not None)
