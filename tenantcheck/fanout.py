@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import pytest
 
 BodyOf = Callable[[pytest.Item, dict[str, Any]], Callable[[], object] | None]
 Alone = Callable[[pytest.Item], bool]
+LOOKAHEAD = 4  # a slow check holds up the reports after it, not the checks after it
 
 
 class FanOut:
-    """Runs the bodies of the checks after the current one ahead, at most ``width`` at once."""
+    """Runs the bodies of the checks after the current one ahead, at most ``width`` at once (and up to
+    ``LOOKAHEAD * width`` checks ahead of the one pytest reports)."""
 
     def __init__(self, items: list[pytest.Item], width: int, body_of: BodyOf, alone: Alone) -> None:
         self.items = items
@@ -51,6 +53,9 @@ class FanOut:
         future = self.ahead.pop(item.nodeid, None)
         if future is None:
             return False
+        while not future.done():  # meanwhile, keep the pool busy: start checks as others end
+            wait([future, *self._running()], return_when=FIRST_COMPLETED)
+            self._start_after(index)
         future.result()
         return True
 
@@ -76,9 +81,15 @@ class FanOut:
             if name not in self.shared and definitions.get(name) and definitions[name][-1].scope == "session":
                 self.shared[name] = value
 
+    def _running(self) -> list[Future[object]]:
+        return [future for future in self.ahead.values() if not future.done()]
+
     def _start_after(self, index: int) -> None:
+        """Start the checks after ``index`` while fewer than ``width`` run, and fewer than ``LOOKAHEAD``
+        times ``width`` wait (done or not) for their turn to be reported."""
         position = max(self.considered, index + 1)
-        while position < len(self.items) and len(self.ahead) < self.width:
+        while (position < len(self.items) and len(self._running()) < self.width
+               and len(self.ahead) < LOOKAHEAD * self.width):
             item = self.items[position]
             if self.alone(item):
                 break  # nothing starts past a check that runs alone before it has run

@@ -85,6 +85,29 @@ def test_the_next_checks_run_ahead_within_the_width() -> None:
     run.close()
 
 
+def test_a_slow_check_does_not_hold_up_the_checks_after_it() -> None:
+    started: list[str] = []
+    seen_by_slow: list[int] = []
+
+    def body_of(item: Any, shared: dict[str, Any]) -> Callable[[], None]:
+        def body() -> None:
+            started.append(item.nodeid)
+            if item.nodeid == "c1":  # ends once all the others have started (or after WAIT)
+                deadline = time.monotonic() + WAIT
+                while len(started) < 7 and time.monotonic() < deadline:
+                    time.sleep(0.005)
+                seen_by_slow.append(len(started))
+
+        return body
+
+    items: list[Any] = [FakeItem(f"c{i}") for i in range(8)]
+    run = FanOut(items, 2, body_of, lambda item: False)
+    run.call(items[0])
+    assert run.call(items[1]) is True  # while c1 ran, its neighbour's thread went on with the rest
+    assert seen_by_slow == [7] and sorted(started) == [f"c{i}" for i in range(1, 8)]
+    run.close()
+
+
 def test_a_check_body_outcome_is_reraised_in_its_own_call() -> None:
     bodies = Bodies()
     bodies.fail = {"c2"}

@@ -1,7 +1,9 @@
 """The environment's request rate is respected at the target, with one process and with xdist workers.
 
 The target counts what arrives (a tap in front of it); in no one-second window may more requests arrive
-than the environment allows, plus one per worker (each worker's limiter may send its first at once).
+than the environment allows, plus two per worker: each worker's limiter may send its first at once, and
+it spaces requests when it lets them go, so a request whose thread was held up a moment (several
+threads send at once now) can arrive just before the next one, on time.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def test_rate_limit_holds_at_the_target(tmp_path: Path, workers: str) -> None:
                           env_text=ENV.format(url=target.base_url))
     assert run.code == 0, run.describe()
     assert len(arrivals) > RATE + 10, "too few requests to measure a rate"
-    allowed = RATE + (1 if workers == "0" else int(workers))
+    allowed = RATE + 2 * max(1, int(workers))
     assert busiest_second(arrivals) <= allowed, f"{busiest_second(arrivals)} requests in one second"
 
 
