@@ -15,7 +15,7 @@ def test_list_holds_exactly_own_projects(world: World, check: Check, subject: Su
     owner = subject.attacker
     assert owner is not None
     seeded = world.seeded_project(owner)
-    with world.gate.comparing(owner):  # no create of the owner's is answered but not yet registered
+    with world.gate.exclusive(owner):  # no create of the owner's is answered but not yet registered
         reply = world.read(owner, "projects.list", {})
         own = world.created_by(owner)
     items = items_of(check, reply, world, "projects.list")

@@ -18,7 +18,7 @@ def test_search_holds_only_own_projects(world: World, check: Check, subject: Sub
     own = world.seeded_project(attacker)
     world.seeded_project(victim)
     field = world.settings.profile.api.search_project_field
-    with world.gate.comparing(attacker):  # no create of the attacker's is answered but not yet registered
+    with world.gate.exclusive(attacker):  # no create of the attacker's is answered but not yet registered
         control = world.read(attacker, "api.search", {"query": world.search_word})
         if subject.variant == "shared-word":
             reply = control

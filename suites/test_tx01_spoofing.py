@@ -46,7 +46,7 @@ def test_spoofed_identity(world: World, check: Check, subject: Subject) -> None:
     project = world.seeded_project(victim)
     headers, query = spoof(world, variant, world.tenant_id(victim))
     op = world.operation(operation)
-    with world.gate.comparing(attacker):  # a list is compared with what the attacker created
+    with world.gate.exclusive(attacker):  # a list is compared with what the attacker created
         reply = world.actor(attacker).call(op, {**world.values_base(attacker), "id": project.id}, headers=headers,
                                            path_suffix=query)
         mine = world.created_by(attacker)

@@ -1,9 +1,15 @@
-"""Keeping concurrent checks from misreading each other's objects.
+"""Keeping checks that run at once (``tenantcheck.fanout``) from misreading each other's effects.
 
-Checks run at once (``tenantcheck.fanout``). A check that compares what a tenant lists (projects, search
-hits) with what the run created for it must not see a project whose create has been answered but not
-yet registered: it would look foreign. ``CreateGate`` lets creates of an owner overlap each other, and
-holds a comparison for that owner until the creates in flight are registered (and new ones wait for it).
+``Gate`` is a readers-writer lock per key: holders of ``shared(key)`` overlap each other, a holder of
+``exclusive(key)`` has the key to itself (and announces itself first, so new shared holders wait behind
+it). Two uses:
+
+- per tenant: a create and its registration hold ``shared(owner)``; a check that compares what the
+  tenant lists (projects, search hits) with what the run created for it holds ``exclusive(owner)``, so
+  it never sees a project whose create was answered but not yet registered (it would look foreign);
+- for the target's caches: every write request holds ``Http.writes.shared()``; TX-05 holds
+  ``exclusive()`` from warming a cache to the attempt on it, since any write empties caches and a shared
+  cache entry can only be tested while nothing writes (nor another TX-05 check warms it).
 """
 
 from __future__ import annotations
@@ -14,36 +20,35 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
-class CreateGate:
-    """Per owner: creates share the gate with each other, a comparison has it to itself."""
+class Gate:
+    """Readers-writer lock per key; never take ``exclusive(key)`` while holding ``shared(key)``."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
-        self._creating: Counter[str] = Counter()
-        self._comparing: Counter[str] = Counter()
+        self._shared: Counter[str] = Counter()
+        self._exclusive: Counter[str] = Counter()  # holding or waiting
 
     @contextmanager
-    def creating(self, owner: str) -> Iterator[None]:
-        """Around a create and its registration: waits while a comparison for ``owner`` runs."""
+    def shared(self, key: str = "") -> Iterator[None]:
         with self._changed:
-            self._changed.wait_for(lambda: not self._comparing[owner])
-            self._creating[owner] += 1
+            self._changed.wait_for(lambda: not self._exclusive[key])
+            self._shared[key] += 1
         try:
             yield
         finally:
             with self._changed:
-                self._creating[owner] -= 1
+                self._shared[key] -= 1
                 self._changed.notify_all()
 
     @contextmanager
-    def comparing(self, owner: str) -> Iterator[None]:
-        """Around a read and the look at what the run created for ``owner``; never create inside it."""
+    def exclusive(self, key: str = "") -> Iterator[None]:
         with self._changed:
-            self._comparing[owner] += 1  # announced first, so that new creates wait behind it
-            self._changed.wait_for(lambda: not self._creating[owner])
+            self._changed.wait_for(lambda: not self._exclusive[key])  # one holder at a time
+            self._exclusive[key] += 1  # announced: new shared holders wait behind it
+            self._changed.wait_for(lambda: not self._shared[key])
         try:
             yield
         finally:
             with self._changed:
-                self._comparing[owner] -= 1
+                self._exclusive[key] -= 1
                 self._changed.notify_all()

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import asdict, dataclass
 from functools import cached_property, partial
 from typing import Any, TypeVar
@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import httpx
 
 from tenantcheck.canaries import CanaryScanner, Sighting
+from tenantcheck.concurrency import Gate
 from tenantcheck.errors import NotApplicable, TargetError
 from tenantcheck.profile import Operation
 from tenantcheck.redaction import Redactor, shell_word
@@ -176,6 +177,7 @@ class Http:
         self.sent = 0
         self._counting = threading.Lock()  # checks run on several threads: += alone would lose counts
         self._halted = threading.Event()
+        self.writes = Gate()  # every write holds it shared; a check that tests a cache holds it exclusive
         self._clients: list[httpx.Client] = []
         self._tls: ssl.SSLContext | None = None  # one for all clients: loading the CA store takes ~50 ms
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="tenantcheck-http")
@@ -315,7 +317,7 @@ class Actor:
                 raise TargetError(f"{method} {path}: not sent, the run is stopping")
             last = attempt == attempts - 1
             try:
-                with self.http.limiter.slot():
+                with self.http.writes.shared() if method not in SAFE else nullcontext(), self.http.limiter.slot():
                     response = self.client.request(method, path, content=content, headers=send_headers)
             except httpx.TransportError as error:
                 safe = isinstance(error, httpx.ConnectError) or method in IDEMPOTENT

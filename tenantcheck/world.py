@@ -22,7 +22,7 @@ from typing import Any
 from faker import Faker
 
 from tenantcheck.canaries import CanaryScanner, new_marker
-from tenantcheck.concurrency import CreateGate
+from tenantcheck.concurrency import Gate
 from tenantcheck.environment import Environment
 from tenantcheck.errors import Inconclusive, NotApplicable, TargetError
 from tenantcheck.http import Actor, CredentialAuth, Http, Reply
@@ -145,7 +145,7 @@ class World:
     search_word: str = ""
     planned: list[str] = field(default_factory=list)  # tenant ids this run provisions (or tries to)
     faker: Faker = field(default_factory=Faker)
-    gate: CreateGate = field(default_factory=CreateGate)
+    gate: Gate = field(default_factory=Gate)  # per tenant: creates shared, comparisons with them exclusive
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # checks run on several threads
 
     # ----------------------------------------------------------------- set up and tear down
@@ -298,13 +298,13 @@ class World:
     ) -> tuple[Reply, str, dict[str, Any]]:
         """``owner`` creates a project from ``values`` (``body`` replaces the profile's body): the answer,
         the new id and object, registered for removal before any comparison of ``owner``'s lists goes on."""
-        with self.gate.creating(owner):
+        with self.gate.shared(owner):
             reply = self.actor(owner).call(self.operation("projects.create"), values, body=body)
             identifier, created = self.adopt(owner, reply)
         return reply, identifier, created
 
     def created_by(self, owner: str) -> set[str]:
-        """Projects the run created as ``owner``; compare a listing with it inside ``gate.comparing(owner)``."""
+        """Projects the run created as ``owner``; compare a listing with it inside ``gate.exclusive(owner)``."""
         with self._lock:
             return {project for creator, project in self.created if creator == owner}
 

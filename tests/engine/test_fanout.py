@@ -1,4 +1,4 @@
-"""Checks in flight at once: the fan-out's window, order and serial checks; the create gate; the recorder
+"""Checks in flight at once: the fan-out's window, order and serial checks; the gate; the recorder
 attributing findings to the check whose thread (or gathered call) saw them."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tenantcheck.canaries import Sighting
-from tenantcheck.concurrency import CreateGate
+from tenantcheck.concurrency import Gate
 from tenantcheck.errors import TargetError
 from tenantcheck.fanout import FanOut
 from tenantcheck.recording import CheckContext, Recorder
@@ -153,14 +153,15 @@ def test_close_drops_waiting_checks_and_halts_running_ones() -> None:
     assert halts == [True, False] and sorted(bodies.started) == ["c1", "c2"] and bodies.running == 0
 
 
-def test_comparing_waits_for_creates_in_flight_and_holds_new_ones() -> None:
-    gate = CreateGate()
+def test_exclusive_waits_for_shared_holders_and_holds_new_ones() -> None:
+    """A comparison (exclusive) waits for a create in flight (shared) and holds the next create back."""
+    gate = Gate()
     order: list[str] = []
     creating = threading.Event()
     finish_create = threading.Event()
 
     def create(name: str, hold: threading.Event | None = None) -> None:
-        with gate.creating("tenant-a"):
+        with gate.shared("tenant-a"):
             order.append(f"{name} registered" if hold is None else f"{name} started")
             if hold is not None:
                 creating.set()
@@ -168,7 +169,7 @@ def test_comparing_waits_for_creates_in_flight_and_holds_new_ones() -> None:
                 order.append(f"{name} registered")
 
     def compare() -> None:
-        with gate.comparing("tenant-a"):
+        with gate.exclusive("tenant-a"):
             order.append("compared")
             time.sleep(0.05)
             order.append("compared done")
@@ -187,8 +188,30 @@ def test_comparing_waits_for_creates_in_flight_and_holds_new_ones() -> None:
     for thread in (first, comparison, second):
         thread.join(WAIT)
     assert order == ["create-1 started", "create-1 registered", "compared", "compared done", "create-2 registered"]
-    with gate.creating("tenant-b"), gate.comparing("tenant-a"):  # other owners never wait
+    with gate.shared("tenant-b"), gate.exclusive("tenant-a"):  # other keys never wait
         pass
+
+
+def test_exclusive_holders_take_turns() -> None:
+    gate = Gate()
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    def hold() -> None:
+        with gate.exclusive():
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(0.02)
+            with lock:
+                inside[0] -= 1
+
+    threads = [threading.Thread(target=hold) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT)
+    assert most == [1]
 
 
 def test_findings_go_to_the_check_whose_thread_saw_them() -> None:
