@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import pytest
@@ -59,19 +60,13 @@ class FanOut:
         future.result()
         return True
 
-    def close(self, halt: Callable[[bool], None] | None = None) -> None:
-        """Drop bodies not started and wait for running ones (``halt(True)`` first makes their requests
-        stop quickly, ``halt(False)`` after), so that teardown removes everything they created."""
+    def close(self, halted: Callable[[], AbstractContextManager[object]] = nullcontext) -> None:
+        """Drop bodies not started and wait for running ones, within ``halted()`` (``Http.halted_meanwhile``:
+        their requests stop quickly), so that teardown removes everything they created."""
         for future in self.ahead.values():
             future.cancel()
-        running = any(not future.done() for future in self.ahead.values())
-        if halt is not None and running:
-            halt(True)
-        try:
+        with halted() if self._running() else nullcontext():
             self._pool.shutdown(wait=True, cancel_futures=True)
-        finally:
-            if halt is not None and running:
-                halt(False)
         self.ahead.clear()
 
     def _learn(self, item: pytest.Function) -> None:

@@ -208,20 +208,20 @@ class Http:
         futures = [self._pool.submit(contextvars.copy_context().run, call) for call in calls]
         return [future.result() for future in futures]
 
-    def halt(self, on: bool) -> None:
-        """While on, no new request goes out (``TargetError``): an interrupted run stops its checks quickly."""
-        if on:
-            self._halted.set()
-        else:
+    @contextmanager
+    def halted_meanwhile(self) -> Iterator[None]:
+        """Meanwhile no new request goes out (``TargetError``): what an interrupted run left going ends
+        quickly, and then requests (teardown's) go out again."""
+        self._halted.set()
+        try:
+            yield
+        finally:
             self._halted.clear()
 
     def drain(self) -> None:
         """Stop what ``gather`` still runs (an interrupted caller left it) and wait for it to end."""
-        self.halt(True)
-        try:
+        with self.halted_meanwhile():
             self._pool.shutdown(wait=True, cancel_futures=True)
-        finally:
-            self.halt(False)
         self._pool = ThreadPoolExecutor(max_workers=self.limiter.concurrency, thread_name_prefix="tenantcheck-http")
 
     @property

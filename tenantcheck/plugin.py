@@ -15,6 +15,7 @@ import signal
 import time
 from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -287,7 +288,7 @@ def world(pytestconfig: pytest.Config) -> Iterator[World]:
     finally:
         fanout = pytestconfig.stash.get(FANOUT_KEY, None)
         if fanout is not None and built.http is not None:
-            fanout.close(built.http.halt)  # what runs ahead ends before teardown removes what it made
+            fanout.close(built.http.halted_meanwhile)  # what runs ahead ends before teardown removes what it made
         problems = built.close()
         if problems:
             pytestconfig.stash[RUN_KEY].setdefault("cleanup_problems", []).extend(problems)
@@ -390,14 +391,16 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
 @pytest.hookimpl(tryfirst=True, specname="pytest_runtest_makereport")
 def pytest_runtest_makereport_stopped(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport | None:
-    """The report of a check stopped as not-applicable or inconclusive, without the traceback pytest would
-    render for its exception only to have it replaced below (the rendering parses the suite's source:
-    about 13 ms a check)."""
+    """A check stopped as not-applicable or inconclusive is a skip with its reason: made here, because
+    pytest's own report would first render the exception's traceback (parsing the suite's source: about
+    13 ms a check) for nothing."""
     context = item.stash.get(CONTEXT_KEY, None)
     if context is None or call.excinfo is None or not isinstance(call.excinfo.value, CheckStop) or context.findings:
         return None
     assert call.when != "collect"
-    return pytest.TestReport(item.nodeid, item.location, keywords={}, outcome="skipped", longrepr=None,
+    stop = call.excinfo.value
+    return pytest.TestReport(item.nodeid, item.location, keywords={}, outcome="skipped",
+                             longrepr=(str(item.path), item.location[1] or 0, f"{stop.verdict}: {stop}"),
                              when=call.when, duration=call.duration, start=call.start, stop=call.stop,
                              user_properties=item.user_properties)
 
@@ -425,11 +428,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             item.config.stash[TENANTS_SENT_KEY] = len(world.tenants)
         report.tenantcheck_stats = world.stats()
     if call.when == "call" or (call.when == "setup" and report.outcome != "passed"):
-        result = verdict_of(item, context, call)
-        report.tenantcheck = result.to_dict()
-        if call.excinfo is not None and isinstance(call.excinfo.value, CheckStop) and not context.findings:
-            report.outcome = "skipped"
-            report.longrepr = (str(item.path), item.location[1] or 0, f"{result.verdict}: {result.reason}")
+        report.tenantcheck = verdict_of(item, context, call).to_dict()
     return report
 
 
@@ -468,18 +467,18 @@ def fanout_of(item: pytest.Item) -> FanOut | None:
         if active(config) and not hasattr(config, "workerinput"):
             width = config.getoption("tenantcheck_concurrency") or config.stash[ENV_KEY].safety.max_concurrency
             if width > 1:
-                config.stash[FANOUT_KEY] = FanOut(item.session.items, width, body_ahead, runs_alone)
+                section = config.stash[ENV_KEY].inspector
+                alone = partial(runs_alone, storage_locks=section is not None and locks_local_runtime(section))
+                config.stash[FANOUT_KEY] = FanOut(item.session.items, width, body_ahead, alone)
     return config.stash[FANOUT_KEY]
 
 
-def runs_alone(item: pytest.Item) -> bool:
+def runs_alone(item: pytest.Item, *, storage_locks: bool) -> bool:
     """Marked ``serial``; or it reads storage whose reads make a local Workers runtime fail its own queries
-    when they meet (the files of ``wrangler dev``: "database is locked")."""
+    when they meet (``storage_locks``: the files of ``wrangler dev``, "database is locked")."""
     if item.get_closest_marker("serial") is not None:
         return True
-    section = item.config.stash[ENV_KEY].inspector
-    reads_storage = any("inspector" in needs.args for needs in item.iter_markers("needs"))
-    return reads_storage and section is not None and locks_local_runtime(section)
+    return storage_locks and any("inspector" in needs.args for needs in item.iter_markers("needs"))
 
 
 def body_ahead(item: pytest.Item, shared: dict[str, Any]) -> Callable[[], None] | None:

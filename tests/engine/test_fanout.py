@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
@@ -144,12 +145,14 @@ def test_close_drops_waiting_checks_and_halts_running_ones() -> None:
     wait_until(lambda: len(bodies.started) == 2)
     halts: list[bool] = []
 
-    def halt(on: bool) -> None:
-        halts.append(on)
-        if on:
-            bodies.release.set()  # what Http.halt does for real bodies: their requests end at once
+    @contextmanager
+    def halted() -> Iterator[None]:
+        halts.append(True)
+        bodies.release.set()  # what Http.halted_meanwhile does for real bodies: their requests end at once
+        yield
+        halts.append(False)
 
-    run.close(halt)
+    run.close(halted)
     assert halts == [True, False] and sorted(bodies.started) == ["c1", "c2"] and bodies.running == 0
 
 
@@ -256,9 +259,7 @@ def test_a_halted_client_sends_nothing() -> None:
     sent: list[str] = []
     transport = httpx.MockTransport(lambda request: sent.append(request.method) or httpx.Response(200))
     with make_http(transport) as http:
-        http.halt(True)
-        with pytest.raises(TargetError, match="stopping"):
+        with http.halted_meanwhile(), pytest.raises(TargetError, match="stopping"):
             http.actor("tenant-a").request("GET", "/api/projects")
-        http.halt(False)
         assert http.actor("tenant-a").request("GET", "/api/projects").status == 200
     assert sent == ["GET"]
