@@ -33,6 +33,7 @@ T = TypeVar("T")
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})  # reads: everything else is a write
 IDEMPOTENT = SAFE | {"PUT", "DELETE"}  # may be retried
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+KEEPALIVE_SECONDS = 2.0
 EXCERPT = 2000
 LeakCallback = Callable[[str, list[Sighting], "Exchange"], None]
 
@@ -191,7 +192,10 @@ class Http:
             follow_redirects=False,
             event_hooks={"response": hooks},
             transport=self.transport,
-            limits=httpx.Limits(max_connections=self.limiter.concurrency),
+            # An idle connection is dropped well before servers drop theirs (uvicorn and Node after 5 s,
+            # httpx's default too): else a POST may go out on a connection the server is closing, and fail
+            # with no answer and no safe retry. With checks in flight at once, many connections sit idle.
+            limits=httpx.Limits(max_connections=self.limiter.concurrency, keepalive_expiry=KEEPALIVE_SECONDS),
             verify=self._tls_context(),
         )
         self._clients.append(client)
