@@ -18,15 +18,14 @@ def test_search_holds_only_own_projects(world: World, check: Check, subject: Sub
     own = world.seeded_project(attacker)
     world.seeded_project(victim)
     field = world.settings.profile.api.search_project_field
-    with world.gate.exclusive(attacker):  # no create of the attacker's is answered but not yet registered
-        control = world.read(attacker, "api.search", {"query": world.search_word})
-        if subject.variant == "shared-word":
-            reply = control
-        else:
-            # The victim's search marker: the attacker knows it from now on, but not the victim's other markers.
-            query = world.search_markers[victim]
-            reply = world.actor(attacker).call(op, {**world.values_base(attacker), "query": query})
-        mine = world.created_by(attacker)
+    control = world.read(attacker, "api.search", {"query": world.search_word})
+    if subject.variant == "shared-word":
+        reply = control
+    else:
+        # The victim's search marker: the attacker knows it from now on, but not the victim's other markers.
+        query = world.search_markers[victim]
+        reply = world.actor(attacker).call(op, {**world.values_base(attacker), "query": query})
+    mine = world.created_by(attacker)  # after the searches: every project of the attacker's in them is in here
     if own.id not in {str(item.get(field)) for item in items_of(check, control, world, "api.search")}:
         check.inconclusive(f"positive control failed: {attacker}'s search for the shared word misses its project")
     foreign = sorted({str(item.get(field)) for item in items_of(check, reply, world, "api.search")} - mine)

@@ -55,20 +55,19 @@ def test_probe(world: World, check: Check, subject: Subject) -> None:
     sender = ANONYMOUS if world.settings.mode == "header" and where == "header" else attacker
     if where != "header" and identity.tenant_query is None:
         check.not_applicable("the profile names no tenant query parameter")
-    with world.gate.exclusive(sender):  # what the sender creates meanwhile is its own, not a leak
-        if sender != attacker:
-            anonymous = world.actor(sender).call(op, world.values_base(sender))
-            plain = ids(anonymous) if ok(anonymous) else set()
-        if where == "header":
-            reply = world.actor(sender).call(op, world.values_base(sender),
-                                             headers={identity.tenant_headers[0]: value.encode()})
-        else:
-            reply = world.actor(sender).call(op, world.values_base(sender),
-                                             path_suffix=f"?{identity.tenant_query}={value}")
-        own = world.created_by(sender)
+    if sender != attacker:
+        anonymous = world.actor(sender).call(op, world.values_base(sender))
+        plain = ids(anonymous) if ok(anonymous) else set()
+    if where == "header":
+        reply = world.actor(sender).call(op, world.values_base(sender),
+                                         headers={identity.tenant_headers[0]: value.encode()})
+    else:
+        reply = world.actor(sender).call(op, world.values_base(sender),
+                                         path_suffix=f"?{identity.tenant_query}={value}")
     if not ok(reply):
         denied(world, check, reply, what=f"a list with a probed tenant id ({variant})", refusals=REFUSALS)
         return
-    if ids(reply) - plain - own:
+    # After the probe: what the sender created meanwhile (in flight included) is its own, not a leak.
+    if ids(reply) - plain - world.created_by(sender):
         check.fail(oracle="denial", severity="critical", replies=[reply],
                    title=f"a probed tenant id ({variant}) listed projects its sender cannot list otherwise")

@@ -17,7 +17,7 @@ from tenantcheck.http import Reply
 from tenantcheck.recording import CheckContext
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Subject:
     """One parametrization of a check: ``projects.update:tenant-b:tenant-a`` (attacker, then victim)."""
 

@@ -16,9 +16,12 @@ import pytest
 
 from tenantcheck.catalog import SEVERITY_ORDER
 from tenantcheck.findings import CheckResult, Finding
+from tenantcheck.memory import release_free_memory
 from tenantcheck.report.gating import Gate
 from tenantcheck.verdict import EXIT_CONFIG, EXIT_INCONCLUSIVE, RunVerdict, decide
 
+# One report stands in for every passed check in the terminal's stats, which the summary line only counts.
+PASSED_STAND_IN = pytest.TestReport("", ("", None, ""), {}, "passed", None, "call")
 TRANSFER = ("tenantcheck", "tenantcheck_cleanup", "tenantcheck_tenants", "tenantcheck_stats", "tenantcheck_orphans")
 
 
@@ -78,8 +81,12 @@ class Collector:
                 delattr(report, name)
         report.keywords = {}
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.stats.pop("", None)  # passed setups and teardowns: kept, never shown nor counted
+        if reporter is None:
+            return
+        reporter.stats.pop("", None)  # passed setups and teardowns: kept, never shown nor counted
+        passed = reporter.stats.get("passed")
+        if report.when == "call" and passed and passed[-1] is report and not any(map(reporter.hasopt, "pP")):
+            passed[-1] = PASSED_STAND_IN  # the summary only counts passes, unless -rp, -rP or -rA lists them
 
     @property
     def findings(self) -> list[Finding]:
@@ -107,6 +114,7 @@ class Collector:
 
         if self.config.option.collectonly:
             return
+        release_free_memory()  # what the checks freed, before the report's document is built
         results = sorted(self.results.values(), key=lambda r: r.check)
         self.verdict = decide(results, self.orphans.values())
         run: dict[str, Any] = self.config.stash[RUN_KEY]

@@ -4,9 +4,11 @@
 ``exclusive(key)`` has the key to itself (and announces itself first, so new shared holders wait behind
 it). Two uses:
 
-- per tenant: a create and its registration hold ``shared(owner)``; a check that compares what the
-  tenant lists (projects, search hits) with what the run created for it holds ``exclusive(owner)``, so
-  it never sees a project whose create was answered but not yet registered (it would look foreign);
+- per tenant: a create, from its request to its registration, holds ``shared(owner)``; a check that
+  compares what the tenant lists (projects, search hits) with what the run created for it asks for the
+  latter after the listing, through ``exclusive(owner)`` (``World.created_by``). That waits for every
+  create already under way, so a project in the listing whose create was answered but not yet
+  registered is not taken for a foreign one, and the listing itself never waits;
 - for the target's caches: every write request holds ``Http.writes.shared()``; TX-05 holds
   ``exclusive()`` from warming a cache to the attempt on it, since any write empties caches and a shared
   cache entry can only be tested while nothing writes (nor another TX-05 check warms it).

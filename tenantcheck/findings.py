@@ -16,7 +16,7 @@ from tenantcheck.catalog import Severity
 Verdict = Literal["passed", "failed", "inconclusive", "not-applicable"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Finding:
     case: str
     severity: Severity
@@ -48,9 +48,10 @@ class Finding:
         return cls(**{**data, "evidence": tuple(data.get("evidence", ()))})
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CheckResult:
-    """The verdict of one check (one parametrized test), with its findings."""
+    """The verdict of one check (one parametrized test), with its findings. Slotted, as the collector keeps
+    one per check: 22k at N = 20 with ``--pairs all``."""
 
     check: str
     case: str

@@ -31,6 +31,7 @@ from tenantcheck.findings import CheckResult, Finding
 from tenantcheck.inspectors.factory import locks_local_runtime
 from tenantcheck.inspectors.fixtures import inspector  # noqa: F401  (registers the session fixture)
 from tenantcheck.manifest import Manifest, load_manifest
+from tenantcheck.memory import Trimmer, limit_malloc_arenas
 from tenantcheck.profile import Profile, load_profile
 from tenantcheck.recording import CheckContext, Recorder
 from tenantcheck.report.allure_labels import label_check
@@ -52,6 +53,7 @@ WAIVERS_KEY = pytest.StashKey[list[Waiver]]()
 MANIFEST_KEY = pytest.StashKey[Manifest | None]()
 TENANTS_SENT_KEY = pytest.StashKey[int]()
 FANOUT_KEY = pytest.StashKey[FanOut | None]()
+TRIMMER_KEY = pytest.StashKey[Trimmer]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -110,6 +112,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except ConfigError as error:
         pytest.exit(f"tenantcheck: {error}", returncode=EXIT_CONFIG)
     config.stash[RECORDER_KEY] = Recorder()
+    config.stash[TRIMMER_KEY] = Trimmer()
+    limit_malloc_arenas()  # before the run starts its threads (tenantcheck.memory)
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
         config.stash[RUN_KEY] = dict(workerinput["tenantcheck"])
@@ -413,6 +417,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return report
     if call.when == "teardown":  # session fixtures end with the last check: hand their problems over
         del item.stash[CONTEXT_KEY]  # the check is over; 22k finished checks' contexts would add up
+        item.config.stash[TRIMMER_KEY].check_done()
         problems = item.config.stash[RUN_KEY].pop("cleanup_problems", None)
         if problems:
             report.tenantcheck_cleanup = problems

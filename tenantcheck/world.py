@@ -304,8 +304,9 @@ class World:
         return reply, identifier, created
 
     def created_by(self, owner: str) -> set[str]:
-        """Projects the run created as ``owner``; compare a listing with it inside ``gate.exclusive(owner)``."""
-        with self._lock:
+        """Projects the run created as ``owner``, once every create of ``owner``'s already under way is
+        registered (``gate``): a listing taken before this call holds no project of theirs that this lacks."""
+        with self.gate.exclusive(owner), self._lock:
             return {project for creator, project in self.created if creator == owner}
 
     def adopt(self, owner: str, reply: Reply) -> tuple[str, dict[str, Any]]:

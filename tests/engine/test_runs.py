@@ -141,3 +141,17 @@ def test_cleanup_command_removes_a_crashed_runs_tenants(tmp_path: Path, target: 
     remaining = tenants_on(target)
     assert "real-customer" in remaining
     assert not [tenant for tenant in remaining if tenant.startswith("tc-deadbeef")]
+
+
+def test_terminal_counts_every_passed_check_and_lists_them_on_request(catalog) -> None:  # type: ignore[no-untyped-def]
+    """The terminal keeps one stand-in report for all passed checks (memory at N = 20): its summary line
+    still counts each, and ``-rA`` still names each."""
+    quiet = catalog("--env", "local", "-k", "TC-01 or TC-03")
+    listed = catalog("--env", "local", "-k", "TC-01 or TC-03", "-rA")
+    for run in (quiet, listed):
+        assert run.code == 0, run.output
+        assert f"{len(run.verdicts('passed'))} passed" in run.output
+    assert len(listed.verdicts("passed")) >= 4
+    for check in listed.verdicts("passed"):
+        assert f"PASSED {check['nodeid']}" in listed.output
+    assert "PASSED suites/" not in quiet.output
