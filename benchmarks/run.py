@@ -157,14 +157,51 @@ def bare_threads(base_url: str, key: str, total: int, concurrency: int, *, mix: 
     for thread in threads:
         thread.start()
     barrier.wait()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     for client in clients:
         client.close()
     return {"client": f"{'write mix' if mix else 'threads'} x{concurrency}", "requests": total,
-            "seconds": round(elapsed, 3), "rps": round(total / elapsed, 1), "non_200": bad[0]}
+            "seconds": round(elapsed, 3), "rps": round(total / elapsed, 1), "non_200": bad[0],
+            "client_cpu_ms_per_request": round(1000 * cpu / total, 3)}
+
+
+def pytest_ms_per_test(work: Path, small: int = 200, large: int = 2200) -> float:
+    """CPU that pytest itself spends per test, with the options ``tenantcheck run`` uses: two runs of no-op
+    tests, ``small`` and ``large`` of them; the difference of their CPU times, per extra test."""
+    suite = work / "floor" / "test_floor.py"
+    suite.parent.mkdir(exist_ok=True)
+    suite.write_text("import pytest\n\n\n@pytest.mark.parametrize('i', range(int(__import__('os').environ"
+                     "['TCBENCH_FLOOR'])))\ndef test_nothing(i):\n    pass\n")
+
+    def cpu_of(count: int) -> float:
+        process = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "--capture=sys", "--assert=plain",
+                                    "-p", "no:cacheprovider", str(suite)], cwd=suite.parent,
+                                   env={**os.environ, "TCBENCH_FLOOR": str(count)}, stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"the no-op pytest suite failed (exit {os.waitstatus_to_exitcode(status)})")
+        return usage.ru_utime + usage.ru_stime
+
+    return 1000 * (statistics.median(cpu_of(large) for _ in range(3)) -
+                   statistics.median(cpu_of(small) for _ in range(3))) / (large - small)
+
+
+def ceiling(pytest_ms: float, httpx_ms: float, target_ms: float, requests_per_check: float, cpus: int,
+            bare_rps: float) -> dict[str, float]:
+    """The best request rate any harness made of pytest and httpx could reach on this machine, doing nothing
+    but pytest's per-test work and httpx's per-request work: bound by one interpreter (the GIL) and by the
+    CPUs it shares with the target."""
+    per_request = (pytest_ms + requests_per_check * httpx_ms) / requests_per_check
+    one_interpreter = 1000 / per_request
+    all_cpus = 1000 * cpus / (per_request + target_ms)
+    best = min(one_interpreter, all_cpus)
+    return {"pytest_ms_per_test": round(pytest_ms, 3), "httpx_client_ms_per_request": round(httpx_ms, 3),
+            "requests_per_check": round(requests_per_check, 2), "floor_ms_per_request": round(per_request, 3),
+            "rps_one_interpreter": round(one_interpreter, 1), "rps_all_cpus": round(all_cpus, 1),
+            "rps": round(best, 1), "ratio": round(best / bare_rps, 3)}
 
 
 def bare_async(base_url: str, key: str, total: int, concurrency: int) -> dict[str, Any]:
@@ -414,6 +451,11 @@ def bench_rate(work: Path, args: argparse.Namespace, safety: dict[str, Any]) -> 
     median = median_run(runs)
     ratio = median.rate / best_bare
     mix_rps = statistics.median(row["rps"] for row in mix)
+    log("[rate] pytest's own CPU per test (no-op suites of 200 and 2200 tests)")
+    httpx_ms = next(row["client_cpu_ms_per_request"] for row in bare if row["client"] == "threads x1")
+    target_ms = 1000 * median.target_cpu_seconds / median.requests
+    bound = ceiling(pytest_ms_per_test(work), httpx_ms, target_ms, median.requests / median.checks,
+                    os.cpu_count() or 1, best_bare)
     return {
         "bare": bare,
         "bare_rps": best_bare,
@@ -430,6 +472,7 @@ def bench_rate(work: Path, args: argparse.Namespace, safety: dict[str, Any]) -> 
         "rate_ratio_vs_sequential": round(median.rate / sequential, 3),
         "harness_cpu_ms_per_request": round(1000 * median.cpu_seconds / median.requests, 2),
         "target_cpu_ms_per_request": round(1000 * median.target_cpu_seconds / median.requests, 2),
+        "ceiling": bound,
         "harness_ms_per_check_outside_call": round(
             1000 * (median.checks_window_seconds - median.check_call_seconds) / median.checks, 2),
     }
@@ -544,6 +587,13 @@ def table(results: dict[str, Any]) -> str:
             row("harness / bare write mix", f"{rate['rate_ratio_vs_mix']:.2f}", "(info)")
         row("CPU per request: harness / target", f"{rate['harness_cpu_ms_per_request']:.2f} / "
             f"{rate['target_cpu_ms_per_request']:.2f} ms", "(info)")
+        bound = rate.get("ceiling")
+        if bound:
+            row("CPU: pytest per test / httpx per request", f"{bound['pytest_ms_per_test']:.2f} / "
+                f"{bound['httpx_client_ms_per_request']:.2f} ms", "(info)")
+            row("ceiling of any pytest + httpx harness", f"{bound['rps']:.0f} req/s", "(info)")
+            row("ceiling / bare", f"{bound['ratio']:.2f}", "(info)")
+            row("harness / its ceiling", f"{rate['harness_rps'] / bound['rps']:.2f}", "(info)")
     latency = results.get("latency")
     if latency:
         by = latency["by_latency"]
