@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Performance benchmarks of tenantcheck against its reference target (issue 8). Not a test.
 
-    .venv/bin/python benchmarks/run.py                 # everything, ~7-9 minutes on 2 cores
+    .venv/bin/python benchmarks/run.py                 # everything, ~6 minutes on 2 cores
     .venv/bin/python benchmarks/run.py --quick         # one repetition, N = 2, 5, 10 (no N = 20)
     .venv/bin/python benchmarks/run.py --only rate,latency --repeat 5 --out /tmp/r.json
 
@@ -14,7 +14,8 @@ first check's setup (provisioning and seeding included) to the last check's tear
 included): the *catalog window*. Process start-up, collection and report writing are outside it; the
 process's whole wall time is recorded next to it.
 
-Figures (see benchmarks/README.md): bare client request rate vs the harness's over the catalog; catalog
+Figures (see benchmarks/README.md): bare client request rate vs the harness's over the catalog, and the
+ceiling of any harness made of pytest and httpx on this machine; catalog
 window at latency 0 and 50 ms; window, checks and time per check for N tenants with ``--pairs all``;
 peak RSS of the harness at N = 20; ``-n 0`` vs ``-n 2``. Results go to ``benchmarks/results.json``.
 """
