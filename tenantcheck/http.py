@@ -206,11 +206,21 @@ class Http:
             self._tls = httpx.create_ssl_context()  # what each client would make: certifi, SSL_CERT_FILE
         return self._tls
 
-    def gather(self, calls: Sequence[Callable[[], T]]) -> list[T]:
+    def gather(self, calls: Sequence[Callable[[], T]], *, through_interrupts: bool = False) -> list[T]:
         """Run independent calls concurrently (within the concurrency cap); results in order. Each call runs
-        in a copy of the caller's context, so its findings go to the caller's check."""
+        in a copy of the caller's context, so its findings go to the caller's check. ``through_interrupts``
+        (cleanup): a Ctrl-C or SIGTERM meanwhile stops neither the calls nor the wait for them."""
         futures = [self._pool.submit(contextvars.copy_context().run, call) for call in calls]
-        return [future.result() for future in futures]
+        results: list[T] = []
+        for future in futures:
+            while True:
+                try:
+                    results.append(future.result())
+                    break
+                except KeyboardInterrupt:
+                    if not through_interrupts:
+                        raise
+        return results
 
     @contextmanager
     def halted_meanwhile(self) -> Iterator[None]:

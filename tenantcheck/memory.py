@@ -17,7 +17,7 @@ import ctypes.util
 from collections.abc import Callable
 from functools import cache
 
-TRIM_EVERY = 250  # checks; a trim takes milliseconds, 250 checks take seconds
+TRIM_EVERY = 250  # checks: a second or more; a trim takes 10-40 ms (with the GIL released)
 M_ARENA_MAX = -8  # mallopt's parameter number in glibc's malloc.h
 ARENAS = 2
 

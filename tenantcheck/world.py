@@ -198,17 +198,16 @@ class World:
         if self.http is None:
             return problems
         self.http.drain()  # an interrupt may have left requests of a gather going: they end first
-        for owner, project_id in reversed(self.created):
-            if not self._outlives_tenants(owner):
-                continue
-            problems += self._attempt(f"delete project {project_id}", lambda o=owner, p=project_id: self._delete(o, p))
+        # Removals are independent: all at once (within the environment's limits), as a second Ctrl-C
+        # stops none of them.
+        problems += self._attempt_all([(f"delete project {project_id}", partial(self._delete, owner, project_id))
+                                       for owner, project_id in self.created if self._outlives_tenants(owner)])
         if self.provisioner is not None and self.provisioner.removes_data:
             # Every planned id, not only the provisioned ones: a create whose answer an interrupt cut off
             # may have made the tenant all the same (removing an absent tenant is fine).
             known = [tenant.tenant_id for tenant in self.tenants.values()]
-            for tenant_id in [*known, *(planned for planned in self.planned if planned not in known)]:
-                problems += self._attempt(f"remove tenant {tenant_id}",
-                                          lambda t=tenant_id: self.provisioner.remove(t))
+            problems += self._attempt_all([(f"remove tenant {tenant_id}", partial(self.provisioner.remove, tenant_id))
+                                           for tenant_id in [*known, *(p for p in self.planned if p not in known)]])
         if not problems:
             self._record_path().unlink(missing_ok=True)
         self.http.close()
@@ -464,11 +463,18 @@ class World:
         if reply.status not in (200, 202, 204, 404):
             raise Inconclusive(f"{reply.status}")
 
+    def _attempt_all(self, attempts: list[tuple[str, Callable[[], object]]]) -> list[str]:
+        """Cleanup actions at once, each past the others' failures; what could not be done."""
+        assert self.http is not None
+        outcomes = self.http.gather([partial(self._attempt, what, action) for what, action in attempts],
+                                    through_interrupts=True)
+        return [problem for problems in outcomes for problem in problems]
+
     @staticmethod
-    def _attempt(what: str, action: Any) -> list[str]:
+    def _attempt(what: str, action: Callable[[], object]) -> list[str]:
         try:
             action()
-        except (Exception, KeyboardInterrupt) as error:  # cleanup goes on past a failure or a second Ctrl-C
+        except Exception as error:  # cleanup goes on past a failure (a Ctrl-C: Http.gather's through_interrupts)
             return [f"{what}: {type(error).__name__} {error}"]
         return []
 

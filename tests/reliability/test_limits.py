@@ -80,3 +80,26 @@ def test_checks_overlap_within_the_cap_on_requests_in_flight(tmp_path: Path, con
         assert most["GET"] == 1
     else:
         assert most["GET"] >= 2, "checks did not overlap"
+
+
+def test_teardown_removes_tenants_at_once_within_the_cap(tmp_path: Path) -> None:
+    """Removals are independent: teardown sends them together (under the cap on requests in flight), so
+    behind real latency it takes one round trip, not one per tenant."""
+    with serve() as target:
+        in_flight = [0]
+        most = [0]
+
+        async def hold_removals(method: str, path: str) -> None:
+            if method == "DELETE" and path.startswith("/admin/tenants/"):
+                in_flight[0] += 1
+                most[0] = max(most[0], in_flight[0])
+                await asyncio.sleep(0.2)  # long enough for removals sent together to meet here
+                in_flight[0] -= 1
+
+        target.tap.before = hold_removals
+        run = run_against(target, tmp_path, "-k", "TC-01", "--tenants", "3",
+                          env_text=ENV.format(url=target.base_url).replace(f"= {RATE}", "= 1000"))
+        left = target.tenants()
+    assert run.code == 0, run.describe()
+    assert left == []
+    assert most[0] == 3, f"{most[0]} of 3 tenant removals in flight at once"
