@@ -116,7 +116,7 @@ class Collector:
             return
         release_free_memory()  # what the checks freed, before the report's document is built
         results = sorted(self.results.values(), key=lambda r: r.check)
-        self.verdict = decide(results, self.orphans.values())
+        self.verdict = decide(results, self.orphans.values(), selected=self.total)
         run: dict[str, Any] = self.config.stash[RUN_KEY]
         run["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
         run["cleanup_problems"] = self.cleanup_problems

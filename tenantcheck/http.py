@@ -206,21 +206,11 @@ class Http:
             self._tls = httpx.create_ssl_context()  # what each client would make: certifi, SSL_CERT_FILE
         return self._tls
 
-    def gather(self, calls: Sequence[Callable[[], T]], *, through_interrupts: bool = False) -> list[T]:
+    def gather(self, calls: Sequence[Callable[[], T]]) -> list[T]:
         """Run independent calls concurrently (within the concurrency cap); results in order. Each call runs
-        in a copy of the caller's context, so its findings go to the caller's check. ``through_interrupts``
-        (cleanup): a Ctrl-C or SIGTERM meanwhile stops neither the calls nor the wait for them."""
+        in a copy of the caller's context, so its findings go to the caller's check."""
         futures = [self._pool.submit(contextvars.copy_context().run, call) for call in calls]
-        results: list[T] = []
-        for future in futures:
-            while True:
-                try:
-                    results.append(future.result())
-                    break
-                except KeyboardInterrupt:
-                    if not through_interrupts:
-                        raise
-        return results
+        return [future.result() for future in futures]
 
     @contextmanager
     def halted_meanwhile(self) -> Iterator[None]:
@@ -233,10 +223,12 @@ class Http:
             self._halted.clear()
 
     def drain(self) -> None:
-        """Stop what ``gather`` still runs (an interrupted caller left it) and wait for it to end."""
+        """Stop what ``gather`` still runs (an interrupted caller left it) and wait for it to end. Then nothing
+        holds the writes gate but a holder an interrupt cut off before it could let go: it starts afresh."""
         with self.halted_meanwhile():
             self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool = ThreadPoolExecutor(max_workers=self.limiter.concurrency, thread_name_prefix="tenantcheck-http")
+        self.writes = Gate()
 
     @property
     def halted(self) -> bool:

@@ -12,8 +12,10 @@ import random
 import re
 import secrets
 import signal
+import threading
 import time
 from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -156,6 +158,22 @@ def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+@contextmanager
+def interrupts_ignored() -> Iterator[None]:
+    """Meanwhile (teardown) Ctrl-C and SIGTERM are ignored: the run is ending anyway, and a
+    KeyboardInterrupt raised while the main thread waits for the removals would cut them short, or break
+    off a lock handover in the middle and leave the process hanging at exit."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread receives signals, and only it may set their handlers
+        return
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 class XdistHooks:
     """Hands the run (id, target URL, admin token) to each worker; learns the number of checks."""
 
@@ -290,12 +308,28 @@ def world(pytestconfig: pytest.Config) -> Iterator[World]:
         built.start()
         yield built
     finally:
-        fanout = pytestconfig.stash.get(FANOUT_KEY, None)
-        if fanout is not None and built.http is not None:
-            fanout.close(built.http.halted_meanwhile)  # what runs ahead ends before teardown removes what it made
-        problems = built.close()
-        if problems:
-            pytestconfig.stash[RUN_KEY].setdefault("cleanup_problems", []).extend(problems)
+        tear_down(pytestconfig)
+
+
+def tear_down(config: pytest.Config) -> None:
+    """Stop what runs ahead, then remove what the run created; once, with Ctrl-C and SIGTERM ignored."""
+    world = config.stash.get(WORLD_KEY, None)
+    if world is None or world.closed:
+        return
+    with interrupts_ignored():
+        fanout = config.stash.get(FANOUT_KEY, None)
+        if fanout is not None and world.http is not None:
+            fanout.close(world.http.halted_meanwhile)  # what runs ahead ends before teardown removes what it made
+        problems = world.close()
+    if problems:
+        config.stash[RUN_KEY].setdefault("cleanup_problems", []).extend(problems)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An interrupt that lands in pytest's own teardown (between two finalizers) skips the ones after it,
+    the world's among them: then the world is torn down here, after every fixture that uses it."""
+    tear_down(session.config)
 
 
 @pytest.fixture(scope="session")

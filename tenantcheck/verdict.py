@@ -1,7 +1,7 @@
 """From check results to the run's verdict and exit code (fail closed).
 
-A run is isolated only if nothing failed, nothing selected was inconclusive, and every case that applies
-made at least one passed check: a run that tested nothing proves nothing.
+A run is isolated only if nothing failed, every selected check ran and none was inconclusive, and every
+case that applies made at least one passed check: a run that tested nothing proves nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ class RunVerdict:
     unproven_cases: tuple[str, ...] = ()
 
 
-def decide(results: Iterable[CheckResult], extra_findings: Iterable[Finding] = ()) -> RunVerdict:
+def decide(results: Iterable[CheckResult], extra_findings: Iterable[Finding] = (), *, selected: int = 0) -> RunVerdict:
+    """``selected``: how many checks the run selected; fewer results mean the run stopped before some ran."""
     results = list(results)
     extra = list(extra_findings)
     counts = Counter(result.verdict for result in results)
@@ -46,9 +47,12 @@ def decide(results: Iterable[CheckResult], extra_findings: Iterable[Finding] = (
     if not results:
         return RunVerdict(verdict="inconclusive", exit_code=EXIT_INCONCLUSIVE, counts=summary,
                           reason="no check ran: a run that tested nothing proves nothing")
-    if counts["inconclusive"]:
+    undecided = [f"{counts['inconclusive']} check(s) could not be decided"] if counts["inconclusive"] else []
+    if selected > len(results):
+        undecided.append(f"{selected - len(results)} of {selected} selected check(s) never ran: the run stopped early")
+    if undecided:
         return RunVerdict(verdict="inconclusive", exit_code=EXIT_INCONCLUSIVE, counts=summary, unproven_cases=unproven,
-                          reason=f"{counts['inconclusive']} check(s) could not be decided")
+                          reason="; ".join(undecided))
     if unproven or not counts["passed"]:
         return RunVerdict(verdict="inconclusive", exit_code=EXIT_INCONCLUSIVE, counts=summary, unproven_cases=unproven,
                           reason="no passed check for: " + (", ".join(unproven) or "any case"))

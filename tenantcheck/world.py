@@ -145,6 +145,7 @@ class World:
     search_word: str = ""
     planned: list[str] = field(default_factory=list)  # tenant ids this run provisions (or tries to)
     faker: Faker = field(default_factory=Faker)
+    closed: bool = False  # torn down: a second teardown (plugin.tear_down's fallback) does nothing
     gate: Gate = field(default_factory=Gate)  # per tenant: creates shared, comparisons with them exclusive
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # checks run on several threads
 
@@ -193,13 +194,13 @@ class World:
         self.provisioner = self._provisioner()
 
     def close(self) -> list[str]:
-        """Remove everything the run created; returns what could not be removed."""
+        """Remove everything the run created (once); returns what could not be removed."""
         problems: list[str] = []
+        self.closed = True
         if self.http is None:
             return problems
         self.http.drain()  # an interrupt may have left requests of a gather going: they end first
-        # Removals are independent: all at once (within the environment's limits), as a second Ctrl-C
-        # stops none of them.
+        # Removals are independent: all at once (within the environment's limits).
         problems += self._attempt_all([(f"delete project {project_id}", partial(self._delete, owner, project_id))
                                        for owner, project_id in self.created if self._outlives_tenants(owner)])
         if self.provisioner is not None and self.provisioner.removes_data:
@@ -466,15 +467,14 @@ class World:
     def _attempt_all(self, attempts: list[tuple[str, Callable[[], object]]]) -> list[str]:
         """Cleanup actions at once, each past the others' failures; what could not be done."""
         assert self.http is not None
-        outcomes = self.http.gather([partial(self._attempt, what, action) for what, action in attempts],
-                                    through_interrupts=True)
+        outcomes = self.http.gather([partial(self._attempt, what, action) for what, action in attempts])
         return [problem for problems in outcomes for problem in problems]
 
     @staticmethod
     def _attempt(what: str, action: Callable[[], object]) -> list[str]:
         try:
             action()
-        except Exception as error:  # cleanup goes on past a failure (a Ctrl-C: Http.gather's through_interrupts)
+        except Exception as error:  # cleanup goes on past a failure (a Ctrl-C: plugin.interrupts_ignored)
             return [f"{what}: {type(error).__name__} {error}"]
         return []
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import _thread
 import threading
 import time
 from collections.abc import Callable
-from functools import partial
 
 import httpx
 import pytest
@@ -151,25 +149,3 @@ def test_concurrency_cap_bounds_requests_in_flight() -> None:
         http.gather(calls)
     assert peak[0] == 3
 
-
-@pytest.mark.parametrize("through", [True, False])
-def test_a_ctrl_c_stops_the_wait_of_a_gather_unless_it_cleans_up(through: bool) -> None:
-    """Cleanup gathers ``through_interrupts``: a Ctrl-C while it waits neither stops the removals nor the
-    wait for them. Any other gather hands the Ctrl-C on at once."""
-    finished: list[int] = []
-
-    def removal(index: int) -> int:
-        time.sleep(0.3 * (index + 1))
-        finished.append(index)
-        return index
-
-    with make_http() as http:
-        threading.Timer(0.1, _thread.interrupt_main).start()  # what SIGINT does: KeyboardInterrupt in the main thread
-        try:
-            results = http.gather([partial(removal, index) for index in range(3)], through_interrupts=through)
-        except KeyboardInterrupt:
-            assert not through, "a cleanup gather let a Ctrl-C stop its wait"
-            assert len(finished) < 3  # handed on while calls were still running
-            return
-    assert through, "a plain gather swallowed a Ctrl-C"
-    assert results == [0, 1, 2] and sorted(finished) == [0, 1, 2]
