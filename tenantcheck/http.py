@@ -230,6 +230,11 @@ class Http:
         self._pool = ThreadPoolExecutor(max_workers=self.limiter.concurrency, thread_name_prefix="tenantcheck-http")
         self.writes = Gate()
 
+    def halt(self) -> None:
+        """From now on no new request goes out (``TargetError``) until ``halted_meanwhile`` ends: the run
+        stops (Ctrl-C), and its teardown sends requests again."""
+        self._halted.set()
+
     @property
     def halted(self) -> bool:
         return self._halted.is_set()

@@ -12,10 +12,8 @@ import random
 import re
 import secrets
 import signal
-import threading
 import time
 from collections.abc import Callable, Generator, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -32,6 +30,7 @@ from tenantcheck.fanout import FanOut
 from tenantcheck.findings import CheckResult, Finding
 from tenantcheck.inspectors.factory import locks_local_runtime
 from tenantcheck.inspectors.fixtures import inspector  # noqa: F401  (registers the session fixture)
+from tenantcheck.interrupts import GracefulStop, interrupts_ignored
 from tenantcheck.manifest import Manifest, load_manifest
 from tenantcheck.memory import Trimmer, limit_malloc_arenas
 from tenantcheck.profile import Profile, load_profile
@@ -154,24 +153,8 @@ def load_configuration(config: pytest.Config) -> tuple[Environment, Profile]:
 
 
 def _interrupt(signum: int, frame: Any) -> None:
-    """SIGTERM behaves like Ctrl-C, so session teardown still removes what the run created."""
+    """SIGTERM behaves like Ctrl-C (until checks run here: ``tenantcheck.interrupts``)."""
     raise KeyboardInterrupt
-
-
-@contextmanager
-def interrupts_ignored() -> Iterator[None]:
-    """Meanwhile (teardown) Ctrl-C and SIGTERM are ignored: the run is ending anyway, and a
-    KeyboardInterrupt raised while the main thread waits for the removals would cut them short, or break
-    off a lock handover in the middle and leave the process hanging at exit."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread receives signals, and only it may set their handlers
-        return
-    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 class XdistHooks:
@@ -193,9 +176,14 @@ def active(config: pytest.Config) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Start the embedded reference target once, in the controller, before xdist starts workers."""
+    """Start the embedded reference target once, in the controller, before xdist starts workers. Where
+    checks run (not in an xdist controller), Ctrl-C and SIGTERM stop the run between checks."""
     config = session.config
-    if not active(config) or hasattr(config, "workerinput") or config.option.collectonly:
+    if not active(config):
+        return
+    if not config.pluginmanager.has_plugin("dsession"):
+        GracefulStop(session, partial(halt_requests, config)).install()
+    if hasattr(config, "workerinput") or config.option.collectonly:
         return
     env = config.stash[ENV_KEY]
     if env.target.embedded:
@@ -309,6 +297,12 @@ def world(pytestconfig: pytest.Config) -> Iterator[World]:
         yield built
     finally:
         tear_down(pytestconfig)
+
+
+def halt_requests(config: pytest.Config) -> None:
+    world = config.stash.get(WORLD_KEY, None)
+    if world is not None and world.http is not None:
+        world.http.halt()
 
 
 def tear_down(config: pytest.Config) -> None:

@@ -13,7 +13,8 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from tenantcheck.plugin import RUN_KEY, WORLD_KEY, interrupts_ignored, pytest_sessionfinish
+from tenantcheck.interrupts import GracefulStop, interrupts_ignored
+from tenantcheck.plugin import RUN_KEY, WORLD_KEY, pytest_sessionfinish
 from tenantcheck.reference import ReferenceConfig, running_reference
 
 ENV = """
@@ -109,3 +110,16 @@ def test_session_end_tears_down_a_world_whose_finalizer_an_interrupt_skipped() -
     pytest_sessionfinish(SimpleNamespace(config=config))  # type: ignore[arg-type]
     assert world.closes == 1
     assert config.stash[RUN_KEY]["cleanup_problems"] == ["remove tenant tc-x-a: TargetError"]
+
+
+def test_a_first_signal_asks_the_run_to_stop_a_second_stops_it_at_once() -> None:
+    """The first Ctrl-C or SIGTERM raises nothing where it lands: it sets pytest's shouldstop (the run ends
+    after the check under way) and halts requests not yet sent. The second raises KeyboardInterrupt."""
+    session = SimpleNamespace(shouldstop=False)
+    halts: list[bool] = []
+    stop = GracefulStop(session, lambda: halts.append(True))  # type: ignore[arg-type]
+    stop(signal.SIGTERM, None)
+    assert session.shouldstop == "SIGTERM: stopped after the checks under way"
+    assert halts == [True]
+    with pytest.raises(KeyboardInterrupt):
+        stop(signal.SIGINT, None)
