@@ -425,7 +425,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
     """Once a check is over (every plugin done with it, this wrapper being the outermost), what pytest and
     the plugins stashed on its item goes: its context, the tmpdir and skipping plugins' per-item notes,
-    about 600 bytes that 22k checks would keep to the end. And now and then, freed memory goes back to
+    about 500 bytes that 22k checks would keep to the end. And now and then, freed memory goes back to
     the system (``tenantcheck.memory``)."""
     try:
         return (yield)

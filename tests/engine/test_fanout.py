@@ -18,7 +18,7 @@ from tenantcheck.concurrency import Gate
 from tenantcheck.errors import TargetError
 from tenantcheck.fanout import FanOut
 from tenantcheck.recording import CheckContext, Recorder
-from tests.engine.test_http import make_http
+from tests.engine.test_http import Peak, make_http
 
 WAIT = 5.0  # generous: only a broken fan-out ever waits this long
 
@@ -197,24 +197,18 @@ def test_exclusive_waits_for_shared_holders_and_holds_new_ones() -> None:
 
 def test_exclusive_holders_take_turns() -> None:
     gate = Gate()
-    inside, most = [0], [0]
-    lock = threading.Lock()
+    peak = Peak()
 
     def hold() -> None:
         with gate.exclusive():
-            with lock:
-                inside[0] += 1
-                most[0] = max(most[0], inside[0])
-            time.sleep(0.02)
-            with lock:
-                inside[0] -= 1
+            peak.stay()
 
     threads = [threading.Thread(target=hold) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(WAIT)
-    assert most == [1]
+    assert peak.most == 1
 
 
 def test_findings_go_to_the_check_whose_thread_saw_them() -> None:

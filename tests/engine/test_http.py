@@ -26,6 +26,24 @@ def make_http(
                 transport=transport, **options)  # type: ignore[arg-type]
 
 
+class Peak:
+    """The most threads at once inside ``stay`` (each stays ``seconds``, so that overlapping ones meet)."""
+
+    def __init__(self, seconds: float = 0.02) -> None:
+        self.seconds = seconds
+        self.inside = 0
+        self.most = 0
+        self._lock = threading.Lock()
+
+    def stay(self) -> None:
+        with self._lock:
+            self.inside += 1
+            self.most = max(self.most, self.inside)
+        time.sleep(self.seconds)
+        with self._lock:
+            self.inside -= 1
+
+
 def scripted(statuses: list[int], headers: dict[str, str] | None = None) -> tuple[httpx.MockTransport, list[str]]:
     seen: list[str] = []
 
@@ -132,20 +150,14 @@ def test_rate_limit_spaces_requests_at_the_target() -> None:
 
 
 def test_concurrency_cap_bounds_requests_in_flight() -> None:
-    in_flight, peak, lock = [0], [0], threading.Lock()
+    peak = Peak()
 
     def handler(request: httpx.Request) -> httpx.Response:
-        with lock:
-            in_flight[0] += 1
-            peak[0] = max(peak[0], in_flight[0])
-        time.sleep(0.02)
-        with lock:
-            in_flight[0] -= 1
+        peak.stay()
         return httpx.Response(200)
 
     with make_http(httpx.MockTransport(handler), concurrency=3) as http:
         actor = http.actor("tenant-a")
         calls: list[Callable[[], object]] = [lambda: actor.request("GET", "/x") for _ in range(12)]
         http.gather(calls)
-    assert peak[0] == 3
-
+    assert peak.most == 3
