@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextvars
 import json
+import math
 import random
 import ssl
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext, suppress
@@ -39,11 +41,17 @@ LeakCallback = Callable[[str, list[Sighting], "Exchange"], None]
 
 
 class Limiter:
-    """Requests per second (evenly spaced) and a cap on requests in flight, shared by all clients."""
+    """Requests per second (evenly spaced) and a cap on requests in flight, shared by all clients.
+
+    A request's turn is taken when it is let go, not booked ahead: threads that wake late from their
+    wait (a loaded machine) would otherwise all go at once when they do. Spacing runs from the last
+    request let go, and never more than ``ceil(rate)`` go within one second."""
 
     def __init__(self, rate: float, concurrency: int) -> None:
         self._interval = 1.0 / rate
-        self._next = time.monotonic()
+        self._per_second = math.ceil(rate)
+        self._gone: deque[float] = deque()  # when the requests of the last second were let go
+        self._last = -math.inf  # when the last request was let go
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(concurrency)
         self.concurrency = concurrency
@@ -51,13 +59,23 @@ class Limiter:
     @contextmanager
     def slot(self) -> Iterator[None]:
         with self._slots:
-            with self._lock:
-                now = time.monotonic()
-                start = max(now, self._next)
-                self._next = start + self._interval
-            if start > now:
-                time.sleep(start - now)
+            while (wait := self._take_turn()) > 0:
+                time.sleep(wait)
             yield
+
+    def _take_turn(self) -> float:
+        """0 when this request may go now (and it is counted), else how long to wait before asking again."""
+        with self._lock:
+            now = time.monotonic()
+            while self._gone and self._gone[0] <= now - 1.0:
+                self._gone.popleft()
+            wait = self._last + self._interval - now
+            if len(self._gone) >= self._per_second:
+                wait = max(wait, self._gone[0] + 1.0 - now)
+            if wait <= 0:
+                self._gone.append(now)
+                self._last = now
+            return wait
 
 
 class CredentialAuth(httpx.Auth):
