@@ -5,7 +5,7 @@
     .venv/bin/python benchmarks/profile_harness.py                      # N = 2, latency 0
     .venv/bin/python benchmarks/profile_harness.py --tenants 5 --latency 50 --html /tmp/p.html
 
-The harness runs as ``python -m pyinstrument -m tenantcheck.cli run --env <base_url file>`` (the same
+The harness runs as ``python -m pyinstrument -m tenantcheck run --env <base_url file>`` (the same
 environment file as benchmarks/run.py writes); the text profile goes to stdout (or ``--text FILE``).
 Extra arguments after ``--`` go to ``tenantcheck run`` (e.g. ``-- -k TC-02``).
 """
@@ -42,7 +42,7 @@ def main() -> int:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
         env["TENANTCHECK_ADMIN_TOKEN"] = target.admin_token
-        harness = ["-m", "tenantcheck.cli", "run", "--env", str(env_file), "--tenants", str(args.tenants),
+        harness = ["-m", "tenantcheck", "run", "--env", str(env_file), "--tenants", str(args.tenants),
                    "--pairs", args.pairs, "-n", args.workers, "--report-dir", str(work / "reports"), "-q",
                    *args.extra]
         renders = [("text", args.text or work / "profile.txt")]

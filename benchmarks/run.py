@@ -7,7 +7,7 @@
 
 Every figure is taken against reference targets that this script starts itself as subprocesses on
 127.0.0.1 (``ReferenceProcess``), so target start-up is never part of a harness figure. The harness runs
-as ``python -m tenantcheck.cli run --env <file>`` in a child process, against a ``base_url`` environment
+as ``python -m tenantcheck run --env <file>`` in a child process, against a ``base_url`` environment
 file written to a temporary directory (admin-api provisioning, the ``[policy]`` and ``[safety]`` of
 ``environments/local.toml``), with ``benchmarks/tcbench_plugin.py`` loaded to time the session from the
 first check's setup (provisioning and seeding included) to the last check's teardown (tenant removal
@@ -314,7 +314,7 @@ def run_catalog(label: str, env_file: Path, admin_token: str, workdir: Path, *, 
     out = workdir / f"{label}.timing.jsonl"
     out.unlink(missing_ok=True)
     reports = workdir / "reports"
-    argv = [sys.executable, "-m", "tenantcheck.cli", "run", "--env", str(env_file), "--tenants", str(tenants),
+    argv = [sys.executable, "-m", "tenantcheck", "run", "--env", str(env_file), "--tenants", str(tenants),
             "-n", str(xdist), "--report-dir", str(reports), "-q", "-p", "no:cacheprovider"]
     if pairs:
         argv += ["--pairs", pairs]

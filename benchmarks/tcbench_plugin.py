@@ -33,7 +33,7 @@ _state: dict[str, Any] = {"first_start": None, "last_call_end": None, "last_end"
 
 def _sent(config: pytest.Config) -> int:
     try:
-        from tenantcheck.plugin import WORLD_KEY
+        from tenantcheck.plugin.stash import WORLD_KEY
     except ImportError:  # pragma: no cover - an engine without the key: no request count
         return 0
     world = config.stash.get(WORLD_KEY, None)

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from tenantcheck.checks import Check, Subject
-from tenantcheck.http import Reply
-from tenantcheck.manifest import digest
+from tenantcheck.engine.checks import Check, Subject
+from tenantcheck.engine.http import Reply
+from tenantcheck.engine.world import World
 from tenantcheck.oracles import ok
-from tenantcheck.verification import Restored
-from tenantcheck.world import World
+from tenantcheck.restore.manifest import digest
+from tenantcheck.restore.verification import Restored
 
 KINDS = ["projects", "deployments", "files"]
 

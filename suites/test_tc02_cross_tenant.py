@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from tenantcheck.checks import Check, Subject
-from tenantcheck.http import Reply
+from tenantcheck.engine.checks import Check, Subject
+from tenantcheck.engine.http import Reply
+from tenantcheck.engine.world import World
 from tenantcheck.oracles import control, denied, unchanged
-from tenantcheck.world import World
 
 
 def project_state(world: World) -> Any:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tenantcheck.checks import Check, Subject
-from tenantcheck.http import Reply
+from tenantcheck.engine.checks import Check, Subject
+from tenantcheck.engine.http import Reply
+from tenantcheck.engine.world import World
 from tenantcheck.oracles import control, denied, unchanged
-from tenantcheck.world import World
 
 
 @pytest.mark.case("TC-03")

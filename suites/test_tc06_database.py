@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from tenantcheck.checks import Check, Subject
-from tenantcheck.http import Reply
+from tenantcheck.engine.checks import Check, Subject
+from tenantcheck.engine.http import Reply
+from tenantcheck.engine.world import World
 from tenantcheck.inspectors import StorageInspector
 from tenantcheck.inspectors.queries import DATA_TABLES, failed_accesses, poll, rows_of_projects
 from tenantcheck.oracles import denied, ok, owner_field_is
-from tenantcheck.world import World
 
 
 @pytest.mark.case("TC-06")

@@ -11,10 +11,10 @@ import re
 
 import pytest
 
-from tenantcheck.checks import Check, Subject
+from tenantcheck.engine.checks import Check, Subject
+from tenantcheck.engine.world import World
 from tenantcheck.inspectors import CACHE, FILES, StorageInspector
 from tenantcheck.inspectors.queries import poll
-from tenantcheck.world import World
 
 TENANT_PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}:")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tenantcheck.checks import Check, Subject
+from tenantcheck.engine.checks import Check, Subject
+from tenantcheck.engine.world import ANONYMOUS, World
 from tenantcheck.inspectors import FILES, StorageInspector
 from tenantcheck.inspectors.queries import rows_of_projects
 from tenantcheck.oracles import control, denied, items_of, ok, owner_field_is
-from tenantcheck.world import ANONYMOUS, World
 
 OPERATIONS = ["projects.list", "projects.get", "projects.create", "files.read"]
 

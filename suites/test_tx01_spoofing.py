@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from tenantcheck.checks import Check, Subject
+from tenantcheck.engine.checks import Check, Subject
+from tenantcheck.engine.world import World
 from tenantcheck.oracles import REFUSALS, denied, items_of, ok
-from tenantcheck.world import World
 
 VARIANTS = ["header-1", "header-2", "header-lowercase", "header-uppercase", "header-underscore", "query"]
 

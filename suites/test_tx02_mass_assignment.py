@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from tenantcheck.checks import Check, Subject
-from tenantcheck.http import Reply
+from tenantcheck.engine.checks import Check, Subject
+from tenantcheck.engine.http import Reply
+from tenantcheck.engine.world import World
 from tenantcheck.inspectors import StorageInspector
 from tenantcheck.inspectors.queries import rows_of_projects
 from tenantcheck.oracles import items_of, ok, owner_field_is
-from tenantcheck.world import World
 
 
 def name_the_victim(world: World, check: Check, subject: Subject) -> tuple[Reply, dict[str, Any], str]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from tenantcheck.checks import Check, Subject
+from tenantcheck.engine.checks import Check, Subject
+from tenantcheck.engine.world import World
 from tenantcheck.oracles import REFUSALS, control, denied
-from tenantcheck.world import World
 
 VARIANTS = ["exact", "unprefixed", "traversal", "encoded-traversal", "encoded-separator", "doubled-prefix"]
 

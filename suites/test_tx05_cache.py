@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tenantcheck.checks import Check, Subject
+from tenantcheck.engine.checks import Check, Subject
+from tenantcheck.engine.world import World
 from tenantcheck.oracles import control, items_of
-from tenantcheck.world import World
 
 
 @pytest.mark.case("TX-05")

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from tenantcheck.checks import Check
-from tenantcheck.http import Reply
-from tenantcheck.world import World
+from tenantcheck.engine.checks import Check
+from tenantcheck.engine.http import Reply
+from tenantcheck.engine.world import World
 
 ROUNDS = 3
 PER_TENANT = 4

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tenantcheck.checks import Check, Subject
-from tenantcheck.http import Reply
+from tenantcheck.engine.checks import Check, Subject
+from tenantcheck.engine.http import Reply
+from tenantcheck.engine.world import ANONYMOUS, World
 from tenantcheck.oracles import REFUSALS, denied, items_of, ok
-from tenantcheck.world import ANONYMOUS, World
 
 PROBES = {
     "sql-or": "' OR '1'='1",

@@ -4,7 +4,7 @@
 - denial: a cross-tenant request gets a status the environment's policy accepts;
 - state: after a write or delete attempt the owner's object is unchanged and still there;
 - ownership: objects and list items carry their owner's tenant id;
-- canary: automatic, on every response (see ``tenantcheck.http``).
+- canary: automatic, on every response (see ``tenantcheck.engine.http``).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tenantcheck.checks import Check
+from tenantcheck.engine.checks import Check
+from tenantcheck.engine.http import Reply
+from tenantcheck.engine.world import World
 from tenantcheck.errors import Inconclusive
-from tenantcheck.http import Reply
-from tenantcheck.world import World
 
 REFUSALS = frozenset({400, 401, 403, 404, 422})
 

@@ -40,7 +40,7 @@ class CatalogRun:
 def run_catalog(report_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> CatalogRun:
     """``tenantcheck run ARGS`` in a subprocess; returns its exit code, output and JSON report."""
     run_id = os.urandom(4).hex()
-    command = [sys.executable, "-m", "tenantcheck.cli", "run", "-q",
+    command = [sys.executable, "-m", "tenantcheck", "run", "-q",
                "--report-dir", str(report_dir), "--run-id", run_id, *args]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
                                env={**os.environ, **(env or {})})

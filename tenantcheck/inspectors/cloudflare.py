@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from tenantcheck.environment import Inspector
+from tenantcheck.config.environment import Inspector
 from tenantcheck.inspectors.base import CACHE, FILES, InspectorError, Row, StorageInspector
 from tenantcheck.inspectors.readonly import check_select
 

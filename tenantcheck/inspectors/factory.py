@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tenantcheck.environment import Inspector
+from tenantcheck.config.environment import Inspector
 from tenantcheck.inspectors.base import InspectorError, StorageInspector
 
 

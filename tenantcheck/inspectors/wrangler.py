@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tenantcheck.environment import Inspector
+from tenantcheck.config.environment import Inspector
 from tenantcheck.inspectors.base import CACHE, FILES, InspectorError, Row, StorageInspector
 from tenantcheck.inspectors.readonly import inline
 

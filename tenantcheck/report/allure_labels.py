@@ -11,7 +11,7 @@ import json
 import allure
 
 from tenantcheck.catalog import CASES_BY_ID
-from tenantcheck.recording import CheckContext
+from tenantcheck.run.recording import CheckContext
 
 SEVERITY = {"critical": allure.severity_level.BLOCKER, "high": allure.severity_level.CRITICAL,
             "medium": allure.severity_level.NORMAL, "info": allure.severity_level.MINOR}

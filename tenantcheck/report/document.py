@@ -11,7 +11,7 @@ from typing import Any
 
 from tenantcheck.catalog import CASES
 from tenantcheck.findings import CheckResult, Finding
-from tenantcheck.manifest import Manifest
+from tenantcheck.restore.manifest import Manifest
 from tenantcheck.verdict import RunVerdict, decide
 
 SCHEMA_VERSION = "1.0"

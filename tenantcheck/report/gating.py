@@ -20,8 +20,8 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from tenantcheck.config.tomlconfig import StrictModel, load_model, read_toml
 from tenantcheck.errors import ConfigError
-from tenantcheck.tomlconfig import StrictModel, load_model, read_toml
 from tenantcheck.verdict import EXIT_FINDINGS, EXIT_INCONCLUSIVE, EXIT_ISOLATED
 
 SUPPORTED_MAJOR = 1

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tenantcheck.canaries import CanaryScanner, new_marker
+from tenantcheck.engine.canaries import CanaryScanner, new_marker
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tenantcheck.environment import load_environment
+from tenantcheck.config.environment import load_environment
+from tenantcheck.config.profile import load_profile
 from tenantcheck.errors import ConfigError
-from tenantcheck.profile import load_profile
 
 GOOD_TARGET = '[target]\nembedded = true\n'
 
@@ -62,7 +62,7 @@ def test_secret_from_variable_is_resolved_and_hidden(tmp_path: Path, monkeypatch
 
 
 def test_unknown_environment_name_lists_shipped_ones() -> None:
-    with pytest.raises(ConfigError, match="shipped environments: .*local"):
+    with pytest.raises(ConfigError, match="known environments: .*local"):
         load_environment("no-such-env")
 
 
@@ -102,7 +102,7 @@ def test_bad_profile_is_named(tmp_path: Path, name: str) -> None:
 def test_cli_exits_3_with_message_and_no_traceback(tmp_path: Path) -> None:
     path = tmp_path / "typo.toml"
     path.write_text(GOOD_TARGET + "[policy]\ndeny_status = [403]\n")
-    completed = subprocess.run([sys.executable, "-m", "tenantcheck.cli", "run", "--env", str(path)],
+    completed = subprocess.run([sys.executable, "-m", "tenantcheck", "run", "--env", str(path)],
                                capture_output=True, text=True, timeout=60)
     output = completed.stdout + completed.stderr
     assert completed.returncode == 3
@@ -111,7 +111,7 @@ def test_cli_exits_3_with_message_and_no_traceback(tmp_path: Path) -> None:
 
 
 def test_unknown_flaw_is_a_config_error() -> None:
-    completed = subprocess.run([sys.executable, "-m", "tenantcheck.cli", "run", "--flaw", "no-such-flaw"],
+    completed = subprocess.run([sys.executable, "-m", "tenantcheck", "run", "--flaw", "no-such-flaw"],
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 3
     assert "unknown reference flaw(s) no-such-flaw; valid flaws: list-unfiltered" in completed.stdout + completed.stderr

@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tenantcheck.canaries import Sighting
-from tenantcheck.concurrency import Gate
+from tenantcheck.engine.canaries import Sighting
 from tenantcheck.errors import TargetError
-from tenantcheck.fanout import FanOut
-from tenantcheck.recording import CheckContext, Recorder
+from tenantcheck.run.concurrency import Gate
+from tenantcheck.run.fanout import FanOut
+from tenantcheck.run.recording import CheckContext, Recorder
 from tests.engine.test_http import Peak, make_http
 
 WAIT = 5.0  # generous: only a broken fan-out ever waits this long

@@ -9,10 +9,10 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tenantcheck.canaries import CanaryScanner
+from tenantcheck.engine.canaries import CanaryScanner
+from tenantcheck.engine.http import CredentialAuth, Http
+from tenantcheck.engine.redaction import Redactor
 from tenantcheck.errors import NotApplicable, TargetError
-from tenantcheck.http import CredentialAuth, Http
-from tenantcheck.redaction import Redactor
 from tenantcheck.reference import ReferenceConfig, running_reference
 
 

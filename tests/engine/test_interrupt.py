@@ -13,9 +13,10 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from tenantcheck.interrupts import GracefulStop, interrupts_ignored
-from tenantcheck.plugin import RUN_KEY, WORLD_KEY, pytest_sessionfinish
+from tenantcheck.plugin import pytest_sessionfinish
+from tenantcheck.plugin.stash import RUN_KEY, WORLD_KEY
 from tenantcheck.reference import ReferenceConfig, running_reference
+from tenantcheck.run.interrupts import GracefulStop, interrupts_ignored
 
 ENV = """
 profile = "pom-bolt"
@@ -40,7 +41,7 @@ def test_interrupted_run_leaves_nothing_behind(tmp_path: Path, signum: int) -> N
         env = tmp_path / "slow.toml"
         env.write_text(ENV.format(url=target.base_url))
         run = subprocess.Popen(
-            [sys.executable, "-m", "tenantcheck.cli", "run", "-q", "--env", str(env), "--report-dir", str(tmp_path)],
+            [sys.executable, "-m", "tenantcheck", "run", "-q", "--env", str(env), "--report-dir", str(tmp_path)],
             cwd=tmp_path, env={**os.environ, "TC_TEST_ADMIN_TOKEN": target.admin_token},
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:

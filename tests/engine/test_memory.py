@@ -1,4 +1,4 @@
-"""Freed memory goes back to the operating system during long runs (``tenantcheck.memory``)."""
+"""Freed memory goes back to the operating system during long runs (``tenantcheck.run.memory``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tenantcheck.memory import Trimmer, release_free_memory
+from tenantcheck.run.memory import Trimmer, release_free_memory
 
 
 def test_trimmer_releases_once_every_n_checks() -> None:
@@ -42,7 +42,7 @@ def test_release_hands_back_a_fragmented_heap() -> None:
 
 ARENA_COUNT = """
 import ctypes, ctypes.util, sys, tempfile, threading
-from tenantcheck.memory import limit_malloc_arenas
+from tenantcheck.run.memory import limit_malloc_arenas
 if sys.argv[1] == "limited":
     assert limit_malloc_arenas()
 ready, done = threading.Barrier(9), threading.Event()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tenantcheck.plugin import cross_pairs
-from tenantcheck.tenants import tenant_labels
+from tenantcheck.engine.tenants import tenant_labels
+from tenantcheck.plugin.parametrize import cross_pairs
 
 
 def test_all_is_every_ordered_pair() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tenantcheck.profile import load_profile
+from tenantcheck.config.profile import load_profile
 
 
 def test_pom_bolt_profile_describes_the_contract() -> None:

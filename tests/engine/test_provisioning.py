@@ -6,12 +6,12 @@ import json
 
 import httpx
 
-from tenantcheck.canaries import CanaryScanner
-from tenantcheck.environment import load_environment
-from tenantcheck.http import Http
-from tenantcheck.profile import Profile
-from tenantcheck.redaction import Redactor
-from tenantcheck.tenants import RUN_TENANT, SignupProvisioner, planned_ids, tenant_labels
+from tenantcheck.config.environment import load_environment
+from tenantcheck.config.profile import Profile
+from tenantcheck.engine.canaries import CanaryScanner
+from tenantcheck.engine.http import Http
+from tenantcheck.engine.redaction import Redactor
+from tenantcheck.engine.tenants import RUN_TENANT, SignupProvisioner, planned_ids, tenant_labels
 
 SIGNUP_PROFILE = {
     "name": "signup-app",

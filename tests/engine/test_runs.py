@@ -133,7 +133,7 @@ def test_cleanup_command_removes_a_crashed_runs_tenants(tmp_path: Path, target: 
         assert created.status_code == 201
     httpx.post(f"{target.base_url}/admin/tenants", headers=admin, json={"tenant_id": "real-customer", "name": "x"})
     completed = subprocess.run(
-        [sys.executable, "-m", "tenantcheck.cli", "cleanup", "--env", str(env_file(tmp_path, target.base_url)),
+        [sys.executable, "-m", "tenantcheck", "cleanup", "--env", str(env_file(tmp_path, target.base_url)),
          "--run-id", "deadbeef"], capture_output=True, text=True, timeout=60, cwd=tmp_path,
         env={"TC_TEST_ADMIN_TOKEN": target.admin_token, "PATH": "/usr/bin:/bin"})
     assert completed.returncode == 0, completed.stdout + completed.stderr

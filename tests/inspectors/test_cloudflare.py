@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tenantcheck.environment import Inspector, load_environment
+from tenantcheck.config.environment import Inspector, load_environment
 from tenantcheck.errors import ConfigError
 from tenantcheck.inspectors import FILES, InspectorError, ReadOnlyViolation
 from tenantcheck.inspectors.cloudflare import CloudflareApiInspector, cloudflare_inspector

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tenantcheck.environment import Inspector
+from tenantcheck.config.environment import Inspector
 from tenantcheck.inspectors import CACHE, FILES, InspectorError, ReadOnlyViolation, build_inspector
 from tenantcheck.inspectors.queries import failed_accesses, rows_of_projects
 from tenantcheck.inspectors.sqlite import D1_OBJECT, KV_OBJECT, miniflare_object_id, open_read_only, sqlite_inspector

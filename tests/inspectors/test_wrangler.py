@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tenantcheck.environment import Inspector
+from tenantcheck.config.environment import Inspector
 from tenantcheck.inspectors import CACHE, FILES, InspectorError, ReadOnlyViolation, build_inspector
 from tenantcheck.inspectors.sqlite import sqlite_inspector
 from tenantcheck.inspectors.wrangler import WranglerInspector

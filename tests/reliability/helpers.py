@@ -275,7 +275,7 @@ def run_tenantcheck(cwd: Path, *args: str, secrets: dict[str, str] | None = None
     """
     cwd.mkdir(parents=True, exist_ok=True)
     run_id = os.urandom(4).hex()
-    command = [sys.executable, "-m", "tenantcheck.cli", "run", "-q", "--report-dir", str(cwd / "reports"),
+    command = [sys.executable, "-m", "tenantcheck", "run", "-q", "--report-dir", str(cwd / "reports"),
                "--run-id", run_id, *args]
     variables = {**os.environ, **(env or {})}
     started = time.monotonic()

@@ -26,13 +26,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from tenantcheck.environment import Environment
+from tenantcheck.config.environment import Environment
+from tenantcheck.config.profile import Profile, load_profile
+from tenantcheck.config.tomlconfig import load_model, read_toml
 from tenantcheck.errors import ConfigError
-from tenantcheck.profile import Profile, load_profile
-from tenantcheck.tomlconfig import load_model, read_toml
 from tests.reliability.helpers import ADMIN_VAR, ENV_TEMPLATE, run_against, serve
 
-CLI = [sys.executable, "-m", "tenantcheck.cli"]
+CLI = [sys.executable, "-m", "tenantcheck"]
 GOOD = ENV_TEMPLATE.format(url="http://127.0.0.1:9", admin_var=ADMIN_VAR, timeout=2, retries=0)
 BAD_PROFILE = 'name = "bad"\n[resources.projects]\nget = { method = "GET", path = "/api/projects/{project}" }\n'
 

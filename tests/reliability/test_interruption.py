@@ -37,7 +37,7 @@ def interrupted_run(target: Target, cwd: Path, arrived: threading.Event, signum:
     """Start a run, send ``signum`` as soon as ``arrived`` is set, wait for the run and the held request."""
     env_path = write_env(cwd, target.base_url)
     report_dir = cwd / "run" / "reports"
-    command = [sys.executable, "-m", "tenantcheck.cli", "run", "-q", "--env", str(env_path),
+    command = [sys.executable, "-m", "tenantcheck", "run", "-q", "--env", str(env_path),
                "--report-dir", str(report_dir), *args]
     (cwd / "run").mkdir(exist_ok=True)
     started = time.monotonic()
@@ -91,7 +91,7 @@ def test_interrupt_during_teardown_leaves_nothing(tmp_path: Path, target: Target
 
 
 def cleanup_stale(cwd: Path, env_path: Path, target: Target) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tenantcheck.cli", "cleanup", "--stale", "--env", str(env_path)],
+    return subprocess.run([sys.executable, "-m", "tenantcheck", "cleanup", "--stale", "--env", str(env_path)],
                           capture_output=True, text=True, timeout=60, cwd=cwd,
                           env={**os.environ, ADMIN_VAR: target.admin_token})
 

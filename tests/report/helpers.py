@@ -18,7 +18,7 @@ def finding(title: str = "tenant-b read a project of tenant-a", *, case: str = "
 
 
 def exchange(**overrides: Any) -> dict[str, Any]:
-    """One redacted exchange as ``tenantcheck.http.Exchange.to_dict`` writes it."""
+    """One redacted exchange as ``tenantcheck.engine.http.Exchange.to_dict`` writes it."""
     base: dict[str, Any] = {
         "actor": "tenant-b", "method": "GET", "url": "http://127.0.0.1:9/api/projects/prj_1",
         "request_headers": {"authorization": "Bearer $TENANT_B_KEY"}, "request_body": None, "status": 200,

@@ -28,7 +28,7 @@ admin_token = "${{TC_TEST_ADMIN_TOKEN}}"
 
 
 def tenantcheck(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tenantcheck.cli", *args], cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "tenantcheck", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=300, env={**os.environ, **env})
 
 

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from tenantcheck.catalog import Severity
+from tenantcheck.engine.http import Reply
 from tenantcheck.errors import Inconclusive, NotApplicable
 from tenantcheck.findings import Finding
-from tenantcheck.http import Reply
-from tenantcheck.recording import CheckContext
+from tenantcheck.run.recording import CheckContext
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -11,11 +11,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from tenantcheck.bundled import suites_dir
 from tenantcheck.catalog import CASES
 from tenantcheck.errors import ConfigError
 from tenantcheck.verdict import EXIT_CONFIG
-
-SUITES_DIR = Path(__file__).resolve().parent.parent / "suites"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from tenantcheck.commands.init import add_init_arguments, init
     from tenantcheck.reference.cli import add_serve_arguments, serve
 
     parser = argparse.ArgumentParser(prog="tenantcheck", description="Tenant-isolation conformance harness.")
@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="render index.html and junit.xml again from an isolation-report.json")
     report.add_argument("path", metavar="PATH.json")
     report.set_defaults(handler=render_report)
+    init_parser = commands.add_parser("init", help="write a starter environment (and profile) into this repository")
+    add_init_arguments(init_parser)
+    init_parser.set_defaults(handler=init)
     catalog = commands.add_parser("catalog", help="list the catalog's cases")
     catalog.set_defaults(handler=show_catalog)
     reference = commands.add_parser("reference", help="the embedded reference target")
@@ -75,8 +78,10 @@ def run(args: list[str]) -> int:
     """``pytest suites/ --env local ARGS``: the plugin does the rest and sets the exit code."""
     import pytest
 
-    if not SUITES_DIR.is_dir():
-        print(f"tenantcheck: suites not found at {SUITES_DIR}; run from a checkout", file=sys.stderr)
+    try:
+        suites = suites_dir()
+    except ConfigError as error:
+        print(f"tenantcheck: {error}", file=sys.stderr)
         return EXIT_CONFIG
     if not any(arg == "--env" or arg.startswith("--env=") for arg in args):
         args = ["--env", "local", *args]
@@ -88,7 +93,7 @@ def run(args: list[str]) -> int:
         args = ["--capture=sys", *args]
     if not any(arg == "--assert" or arg.startswith("--assert=") for arg in args):
         args = ["--assert=plain", *args]
-    return int(pytest.main([str(SUITES_DIR), *args]))
+    return int(pytest.main([str(suites), *args]))
 
 
 def show_catalog(options: argparse.Namespace) -> int:
@@ -100,7 +105,7 @@ def show_catalog(options: argparse.Namespace) -> int:
 
 
 def run_seed(options: argparse.Namespace) -> int:
-    from tenantcheck.restore import seed
+    from tenantcheck.restore.seed import seed
 
     return seed(options.env, options.manifest, tenants=options.tenants, keys_path=options.keys)
 
@@ -112,7 +117,7 @@ def render_report(options: argparse.Namespace) -> int:
 
 
 def run_cleanup(options: argparse.Namespace) -> int:
-    from tenantcheck.cleanup import cleanup
+    from tenantcheck.commands.cleanup import cleanup
 
     return cleanup(options.env, run_id=options.run_id, stale=options.stale)
 

@@ -1,6 +1,6 @@
 """Where findings go while a check runs: the current check's context, or the session's orphans.
 
-Several checks run at once (``tenantcheck.fanout``), and the canary hook fires on the thread that made
+Several checks run at once (``tenantcheck.run.fanout``), and the canary hook fires on the thread that made
 the request, so the running check is a context variable: each check's thread sets it, and
 ``Http.gather`` carries it into its pool threads.
 """
@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from tenantcheck.canaries import Sighting
 from tenantcheck.catalog import Severity
+from tenantcheck.engine.canaries import Sighting
+from tenantcheck.engine.http import Exchange
 from tenantcheck.findings import Finding
-from tenantcheck.http import Exchange
 
 
 @dataclass(kw_only=True)

@@ -13,12 +13,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from tenantcheck.environment import load_environment
+from tenantcheck.config.environment import load_environment
+from tenantcheck.config.profile import load_profile
+from tenantcheck.engine.tenants import RUN_TENANT, AdminApiProvisioner, Tenant
+from tenantcheck.engine.world import RUNS_DIR, Settings, World
 from tenantcheck.errors import TenantcheckError
-from tenantcheck.profile import load_profile
-from tenantcheck.recording import Recorder
-from tenantcheck.tenants import RUN_TENANT, AdminApiProvisioner, Tenant
-from tenantcheck.world import RUNS_DIR, Settings, World
+from tenantcheck.run.recording import Recorder
 
 
 def alive(pid: int) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tenantcheck.environment import Environment
+from tenantcheck.config.environment import Environment
 from tenantcheck.errors import ConfigError
 from tenantcheck.reference import FLAWS, ReferenceConfig, ReferenceProcess
 

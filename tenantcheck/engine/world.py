@@ -21,15 +21,12 @@ from typing import Any
 
 from faker import Faker
 
-from tenantcheck.canaries import CanaryScanner, new_marker
-from tenantcheck.concurrency import Gate
-from tenantcheck.environment import Environment
-from tenantcheck.errors import Inconclusive, NotApplicable, TargetError
-from tenantcheck.http import Actor, CredentialAuth, Http, Reply
-from tenantcheck.profile import Operation, Profile
-from tenantcheck.recording import Recorder
-from tenantcheck.redaction import Redactor
-from tenantcheck.tenants import (
+from tenantcheck.config.environment import Environment
+from tenantcheck.config.profile import Operation, Profile
+from tenantcheck.engine.canaries import CanaryScanner, new_marker
+from tenantcheck.engine.http import Actor, CredentialAuth, Http, Reply
+from tenantcheck.engine.redaction import Redactor
+from tenantcheck.engine.tenants import (
     AdminApiProvisioner,
     FixedProvisioner,
     Provisioner,
@@ -39,6 +36,9 @@ from tenantcheck.tenants import (
     secret_variable,
     tenant_labels,
 )
+from tenantcheck.errors import Inconclusive, NotApplicable, TargetError
+from tenantcheck.run.concurrency import Gate
+from tenantcheck.run.recording import Recorder
 
 RUNS_DIR = Path(".tenantcheck") / "runs"
 ANONYMOUS = "anonymous"
@@ -414,7 +414,7 @@ class World:
 
     def _mark(self, owner: str, marker: str | None = None) -> None:
         """Give ``owner`` its markers: for names and contents, for file paths, and for search terms (see
-        ``tenantcheck.canaries``: a requester that sends a marker knows it from then on)."""
+        ``tenantcheck.engine.canaries``: a requester that sends a marker knows it from then on)."""
         self.markers[owner] = marker or new_marker()
         self.path_markers[owner] = new_marker()
         self.search_markers[owner] = new_marker()

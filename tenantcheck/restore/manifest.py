@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pydantic import Field, ValidationError
 
+from tenantcheck.config.tomlconfig import StrictModel, describe_error
 from tenantcheck.errors import ConfigError
-from tenantcheck.tomlconfig import StrictModel, describe_error
 
 MANIFEST_VERSION = 1
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 import time
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tenantcheck.catalog import SEVERITY_ORDER
 from tenantcheck.findings import CheckResult, Finding
-from tenantcheck.memory import release_free_memory
+from tenantcheck.plugin.stash import BASELINE_KEY, ENV_KEY, MANIFEST_KEY, PROFILE_KEY, RUN_KEY, WAIVERS_KEY
 from tenantcheck.report.gating import Gate
+from tenantcheck.run.memory import release_free_memory
 from tenantcheck.verdict import EXIT_CONFIG, EXIT_INCONCLUSIVE, RunVerdict, decide
 
 # One report stands in for every passed check in the terminal's stats, which the summary line only counts.
@@ -99,15 +101,6 @@ class Collector:
         return sorted(found.values(), key=lambda f: (SEVERITY_ORDER[f.severity], f.case, f.check))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        from tenantcheck.plugin import (
-            BASELINE_KEY,
-            ENV_KEY,
-            MANIFEST_KEY,
-            PROFILE_KEY,
-            RUN_KEY,
-            WAIVERS_KEY,
-            report_dir,
-        )
         from tenantcheck.report import write_reports
         from tenantcheck.report.document import build_document
         from tenantcheck.report.gating import gate
@@ -171,3 +164,7 @@ class Collector:
         for problem in self.cleanup_problems:
             tr.write_line(f"  left on the target: {problem} (tenantcheck cleanup --run-id ...)", yellow=True)
         tr.write_line(f"exit code {self.exit_code}; report: {self.report_path}")
+
+
+def report_dir(config: pytest.Config) -> Path:
+    return Path(str(config.getoption("tenantcheck_report_dir"))) / str(config.stash[RUN_KEY]["run_id"])

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 
+from tenantcheck.engine.http import Actor, CredentialAuth
+from tenantcheck.engine.world import World
 from tenantcheck.errors import Inconclusive
-from tenantcheck.http import Actor, CredentialAuth
-from tenantcheck.manifest import Manifest, SeededTenant
-from tenantcheck.world import World
+from tenantcheck.restore.manifest import Manifest, SeededTenant
 
 
 class Restored:

@@ -25,11 +25,11 @@ from typing import Any, TypeVar
 
 import httpx
 
-from tenantcheck.canaries import CanaryScanner, Sighting
-from tenantcheck.concurrency import Gate
+from tenantcheck.config.profile import Operation
+from tenantcheck.engine.canaries import CanaryScanner, Sighting
+from tenantcheck.engine.redaction import Redactor, shell_word
 from tenantcheck.errors import NotApplicable, TargetError
-from tenantcheck.profile import Operation
-from tenantcheck.redaction import Redactor, shell_word
+from tenantcheck.run.concurrency import Gate
 
 T = TypeVar("T")
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})  # reads: everything else is a write

@@ -1,4 +1,4 @@
-"""Keeping checks that run at once (``tenantcheck.fanout``) from misreading each other's effects.
+"""Keeping checks that run at once (``tenantcheck.run.fanout``) from misreading each other's effects.
 
 ``Gate`` is a readers-writer lock per key: holders of ``shared(key)`` overlap each other, a holder of
 ``exclusive(key)`` has the key to itself (and announces itself first, so new shared holders wait behind

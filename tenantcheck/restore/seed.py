@@ -11,9 +11,11 @@ import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tenantcheck.environment import load_environment
+from tenantcheck.config.environment import load_environment
+from tenantcheck.config.profile import load_profile
+from tenantcheck.engine.world import Settings, World
 from tenantcheck.errors import ConfigError, TenantcheckError
-from tenantcheck.manifest import (
+from tenantcheck.restore.manifest import (
     DeletedTenant,
     Manifest,
     SeededDeployment,
@@ -22,9 +24,7 @@ from tenantcheck.manifest import (
     SeededTenant,
     write_manifest,
 )
-from tenantcheck.profile import load_profile
-from tenantcheck.recording import Recorder
-from tenantcheck.world import Settings, World
+from tenantcheck.run.recording import Recorder
 
 SEED_PREFIX = "tcseed"
 

@@ -14,11 +14,11 @@ from urllib.parse import quote
 
 from pydantic import Field, field_validator, model_validator
 
+from tenantcheck.bundled import known_names, named_file
+from tenantcheck.config.tomlconfig import StrictModel, load_model, read_toml
 from tenantcheck.errors import ConfigError
-from tenantcheck.tomlconfig import StrictModel, load_model, read_toml
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
 
 # The values a template of each operation may name. Every operation may also name {tenant_id},
 # the calling tenant's own id.
@@ -247,13 +247,13 @@ def resolve_profile_path(name_or_path: str, base: Path | None = None) -> Path:
     if name_or_path.endswith(".toml") or "/" in name_or_path:
         path = Path(name_or_path)
         return path if path.is_absolute() or base is None else base / path
-    return PROFILES_DIR / f"{name_or_path}.toml"
+    return named_file("profiles", name_or_path)
 
 
 def load_profile(name_or_path: str, base: Path | None = None) -> Profile:
     """Read and validate a profile; every problem is a ``ConfigError`` naming file and key."""
     path = resolve_profile_path(name_or_path, base)
     if not path.exists():
-        shipped = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.toml")))
-        raise ConfigError(f"profile {name_or_path!r} not found ({path}); shipped profiles: {shipped}")
+        known = ", ".join(known_names("profiles"))
+        raise ConfigError(f"profile {name_or_path!r} not found ({path}); known profiles: {known}")
     return load_model(Profile, read_toml(path), path)

@@ -11,10 +11,10 @@ import string
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from tenantcheck.environment import Environment
+from tenantcheck.config.environment import Environment
+from tenantcheck.config.profile import Profile
+from tenantcheck.engine.http import Actor
 from tenantcheck.errors import Inconclusive
-from tenantcheck.http import Actor
-from tenantcheck.profile import Profile
 
 RUN_TENANT = re.compile(r"^tc-([0-9a-f]{8})-")
 

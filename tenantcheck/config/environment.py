@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
+from tenantcheck.bundled import known_names, named_file
+from tenantcheck.config.tomlconfig import SecretRef, StrictModel, load_model, read_toml, secret_fields
 from tenantcheck.errors import ConfigError
-from tenantcheck.tomlconfig import SecretRef, StrictModel, load_model, read_toml, secret_fields
 
-ENVIRONMENTS_DIR = Path(__file__).resolve().parent.parent / "environments"
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 
 
@@ -158,18 +158,19 @@ class Environment(StrictModel):
 
 
 def resolve_environment_path(name_or_path: str) -> Path:
-    """``local`` -> ``environments/local.toml``; anything with a suffix or a slash is a path."""
+    """``local`` -> ``environments/local.toml`` (the repository's own, else the shipped one); anything with a
+    suffix or a slash is a path."""
     if name_or_path.endswith(".toml") or "/" in name_or_path:
         return Path(name_or_path)
-    return ENVIRONMENTS_DIR / f"{name_or_path}.toml"
+    return named_file("environments", name_or_path)
 
 
 def load_environment(name_or_path: str) -> Environment:
     """Read and validate an environment; every problem is a ``ConfigError`` naming file and key."""
     path = resolve_environment_path(name_or_path)
     if not path.exists():
-        shipped = ", ".join(sorted(p.stem for p in ENVIRONMENTS_DIR.glob("*.toml")))
-        raise ConfigError(f"environment {name_or_path!r} not found ({path}); shipped environments: {shipped}")
+        known = ", ".join(known_names("environments"))
+        raise ConfigError(f"environment {name_or_path!r} not found ({path}); known environments: {known}")
     data = read_toml(path)
     data.setdefault("name", path.stem)
     return load_model(Environment, data, path)

@@ -1,0 +1,1 @@
+"""Configuration: environments (where a run goes), profiles (what the API looks like), TOML loading."""
