@@ -55,7 +55,7 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _render(result: OpResult, config: ReferenceConfig) -> Response:
+def _render(result: OpResult) -> Response:
     payload = result.payload
     if payload is None:
         return Response(status_code=result.status)
@@ -63,9 +63,8 @@ def _render(result: OpResult, config: ReferenceConfig) -> Response:
         return Response(payload, status_code=result.status, media_type="application/octet-stream")
     if isinstance(payload, str):
         return PlainTextResponse(payload, status_code=result.status)
-    if result.list_key is not None and config.shape == "bare":
-        payload = payload[result.list_key]
-    return JSONResponse(payload, status_code=result.status)
+    assert result.body is not None, "Runtime.execute serializes JSON payloads in the transaction"
+    return Response(result.body, status_code=result.status, media_type="application/json")
 
 
 def _error(exc: ApiError) -> JSONResponse:
@@ -119,7 +118,7 @@ def tenant_endpoint(
         except Exception:
             logger.exception("unexpected error in %s %s", request.method, request.url.path)
             return _internal_error()
-        return _render(result, runtime.config)
+        return _render(result)
 
     return endpoint
 

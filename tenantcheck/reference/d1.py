@@ -210,7 +210,7 @@ def insert_project(conn: sqlite3.Connection, project: Row) -> None:
             project["tenant_id"],
             project["name"],
             project["description"],
-            json.dumps(project["metadata"]),
+            json.dumps(project["metadata"], allow_nan=False),
             project["created_at"],
             project["updated_at"],
         ),
@@ -235,7 +235,7 @@ def update_project(conn: sqlite3.Connection, project_id: str, changes: Row) -> N
     """Apply a validated change set (name, description, metadata) and bump updated_at."""
     values = dict(changes)
     if "metadata" in values:
-        values["metadata"] = json.dumps(values["metadata"])
+        values["metadata"] = json.dumps(values["metadata"], allow_nan=False)
     values["updated_at"] = now_iso()
     assignments = ", ".join(f"{column} = ?" for column in values)
     conn.execute(f"UPDATE projects SET {assignments} WHERE id = ?", (*values.values(), project_id))

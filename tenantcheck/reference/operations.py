@@ -30,6 +30,11 @@ from tenantcheck.reference.validation import (
 MAX_LOG_ENTRIES = 1000
 
 
+def encode_json(value: Any) -> bytes:
+    """JSON bytes as answers and the response cache carry them; a NaN or infinite number raises ValueError."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+
 @dataclass(frozen=True, kw_only=True)
 class OpRequest:
     """What an operation gets from HTTP: path parameters, query parameters, the JSON body, the URL."""
@@ -48,6 +53,15 @@ class OpResult:
     payload: Any
     list_key: str | None = None  # the list inside payload, served bare in the `bare` shape
     resource_id: str | None = None  # for the access log, when only known after the operation
+    body: bytes | None = None  # a JSON payload serialized by `serialize`
+
+    def serialize(self, shape: str) -> None:
+        """Serialize a JSON payload into `body` (in the transaction, so an answer that cannot be sent rolls
+        the write back: ValueError for a NaN or infinite number)."""
+        if self.payload is None or isinstance(self.payload, str | bytes):
+            return
+        bare = self.list_key is not None and shape == "bare"
+        self.body = encode_json(self.payload[self.list_key] if bare else self.payload)
 
 
 class DeniedError(ApiError):
@@ -116,7 +130,7 @@ class Operations:
 
     def _remember(self, store: Store, caller: Caller, req: OpRequest, scoped: bool, payload: Any) -> None:
         if scoped:
-            store.cache.put(self._cache_key(caller, req), json.dumps(payload).encode("utf-8"))
+            store.cache.put(self._cache_key(caller, req), encode_json(payload))
 
     @staticmethod
     def _body(req: OpRequest) -> dict[str, Any]:

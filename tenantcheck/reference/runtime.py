@@ -89,12 +89,16 @@ class Runtime:
         return caller
 
     async def execute(self, operation: Operation, caller: Caller, req: OpRequest, audit: Audit) -> OpResult:
-        """Run an operation in one transaction and log it (success with it, failure after the rollback)."""
+        """Run an operation in one transaction and log it (success with it, failure after the rollback).
+
+        The answer is serialized before the commit: one that cannot be sent rolls back what the operation wrote.
+        """
 
         def work(store: Store) -> OpResult:
             try:
                 with store.transaction():
                     result = operation(self.ops, store, caller, req)
+                    result.serialize(self.config.shape)
                     self._log(store, caller.tenant, audit, True, result.resource_id)
             except ApiError as exc:
                 self._log_failure(store, caller.tenant, audit, exc)

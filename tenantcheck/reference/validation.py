@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from tenantcheck.reference.errors import ApiError, invalid_request
@@ -14,13 +15,14 @@ MAX_TEXT_CHARS = 10_000
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
-    """A request body as a JSON object; rejects malformed JSON, NaN, lone surrogates and deep nesting."""
+    """A request body as a JSON object; rejects malformed JSON, NaN or infinite numbers, lone surrogates and
+    deep nesting."""
     if len(raw) > MAX_BODY_BYTES:
         raise ApiError(413, "payload_too_large", f"request body is over {MAX_BODY_BYTES} bytes")
     if not raw.strip():
         raise invalid_request("request body must be a JSON object")
     try:
-        data = json.loads(raw, parse_constant=_reject_constant)
+        data = json.loads(raw, parse_float=_finite_float, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise invalid_request("request body is not valid JSON") from exc
     _check_json_value(data)
@@ -31,6 +33,14 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    # A number too large for a float (1e999) parses to infinity, which no JSON answer can carry.
+    value = float(text)
+    if not math.isfinite(value):
+        raise invalid_request("JSON numbers must be finite")
+    return value
 
 
 def _check_json_value(data: Any) -> None:

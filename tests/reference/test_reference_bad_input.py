@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import httpx
 import pytest
+from starlette.routing import Route
 
 from tenantcheck.reference import ReferenceConfig, create_app
+from tenantcheck.reference.app import runtime_of, tenant_endpoint
+from tenantcheck.reference.operations import OpResult
 
 
 @pytest.fixture(scope="module")
@@ -236,3 +240,113 @@ def test_an_unexpected_exception_still_answers_in_the_error_shape(tmp_path, code
         assert admin.status_code == 401
     finally:
         app.state.reference.close()
+
+
+# A number too large for a float (1e999) parses to infinity: refused like the NaN/Infinity literals, wherever
+# it sits. `%s` is the project name, which the tenant's list must not show afterwards.
+NON_FINITE_PROJECT_BODIES = {
+    "top-level": b'{"name": "%s", "n": 1e999}',
+    "top-level-negative": b'{"name": "%s", "n": -1e999}',
+    "metadata": b'{"name": "%s", "metadata": {"n": 1e999}}',
+    "metadata-negative": b'{"name": "%s", "metadata": {"n": -1e999}}',
+    "metadata-nested": b'{"name": "%s", "metadata": {"a": {"b": {"c": 1.5e400}}}}',
+    "metadata-array": b'{"name": "%s", "metadata": {"xs": [1, 2.5, 1e999]}}',
+    "top-level-array": b'{"name": "%s", "tags": [[-1e999]]}',
+    "nan-literal": b'{"name": "%s", "metadata": {"n": NaN}}',
+    "infinity-literal": b'{"name": "%s", "metadata": {"n": Infinity}}',
+    "negative-infinity-literal": b'{"name": "%s", "metadata": {"xs": [-Infinity]}}',
+}
+
+
+@pytest.mark.parametrize("body", NON_FINITE_PROJECT_BODIES.values(), ids=NON_FINITE_PROJECT_BODIES.keys())
+def test_non_finite_numbers_on_create_are_400_and_store_nothing(target, a, code, body):
+    existing = a.project(metadata={"k": 1})
+    listed = a.client.get("/api/projects")  # cached from here on
+    assert listed.status_code == 200, listed.text
+    before = snapshot(target, a)
+    name = f"inf-{a.tenant_id}"
+    response = a.client.post(
+        "/api/projects", content=body % name.encode(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    assert code(response) == "invalid_request"
+    assert snapshot(target, a) == before
+    assert a.logs()[0]["success"] is False  # logged as a failed request of the caller
+    for _ in range(2):  # a fresh read, then a cached one
+        after = a.client.get("/api/projects")
+        assert after.status_code == 200, after.text
+        assert after.json() == listed.json()
+        assert name not in after.text
+    assert a.client.get(f"/api/projects/{existing['id']}").json() == existing
+
+
+NON_FINITE_UPDATE_BODIES = {
+    "top-level": b'{"name": "renamed", "n": 1e999}',
+    "metadata": b'{"metadata": {"n": 1e999}}',
+    "metadata-negative": b'{"metadata": {"n": -1e999}}',
+    "metadata-array": b'{"metadata": {"xs": [1, 1e999]}}',
+    "top-level-array": b'{"description": "d", "tags": [-1e999]}',
+    "nan-literal": b'{"metadata": {"n": NaN}}',
+    "infinity-literal": b'{"name": "renamed", "metadata": {"n": Infinity}}',
+}
+
+
+@pytest.mark.parametrize("body", NON_FINITE_UPDATE_BODIES.values(), ids=NON_FINITE_UPDATE_BODIES.keys())
+def test_non_finite_numbers_on_update_are_400_and_change_nothing(target, a, code, body):
+    project = a.project(metadata={"k": 1})
+    listed = a.client.get("/api/projects")  # cached from here on
+    assert listed.status_code == 200, listed.text
+    before = snapshot(target, a)
+    response = a.client.put(
+        f"/api/projects/{project['id']}", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    assert code(response) == "invalid_request"
+    assert snapshot(target, a) == before
+    reread = a.client.get(f"/api/projects/{project['id']}")
+    assert reread.status_code == 200 and reread.json() == project
+    for _ in range(2):  # a fresh read, then a cached one
+        after = a.client.get("/api/projects")
+        assert after.status_code == 200 and after.json() == listed.json()
+
+
+def test_an_answer_that_cannot_be_serialized_rolls_its_write_back(tmp_path, code):
+    # Defence in depth behind the validation: should a non-finite number ever reach an answer, the answer
+    # is serialized before the commit, so the request is a 500 and what it wrote (row, cache) is rolled back.
+    app = create_app(ReferenceConfig(data_dir=tmp_path, auth="header"))
+    runtime = runtime_of(app)
+    name = "unsendable-project"
+
+    def unsendable(ops, store, caller, req):
+        created = ops.create_project(store, caller, dataclasses.replace(req, body={"name": name}))
+        ops.list_projects(store, caller, dataclasses.replace(req, url="/api/projects"))  # caches the list
+        return OpResult(status=201, payload={**created.payload, "score": float("inf")})
+
+    endpoint = tenant_endpoint(unsendable, "project", "create")
+    app.router.routes.append(Route("/api/unsendable", endpoint, methods=["POST"]))
+    try:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+
+        async def call() -> httpx.Response:
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                return await client.post("/api/unsendable", headers={"X-Tenant-ID": "abc"})
+
+        response = asyncio.run(call())
+        assert response.status_code == 500 and code(response) == "internal_error"
+
+        def stored(store):
+            rows = store.d1.execute("SELECT COUNT(*) FROM projects WHERE name = ?", (name,)).fetchone()[0]
+            return rows, store.cache.get("abc:/api/projects")
+
+        assert runtime.store.call(stored) == (0, None)
+    finally:
+        runtime.close()
+
+
+def test_serialize_refuses_non_finite_numbers_and_keeps_the_bare_shape():
+    result = OpResult(status=200, payload={"projects": [{"n": 1.5}]}, list_key="projects")
+    result.serialize("bare")
+    assert result.body == b'[{"n":1.5}]'
+    for bad in (float("inf"), float("-inf"), float("nan")):
+        with pytest.raises(ValueError):
+            OpResult(status=200, payload={"projects": [{"n": bad}]}).serialize("contract")
