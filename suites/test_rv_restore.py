@@ -56,10 +56,11 @@ def read_back(world: World, restored: Restored, check: Check, subject: Subject) 
             for what, values, expected in seeded]
 
 
-def decide(check: Check, undecided: list[str]) -> None:
+def decide(check: Check, undecided: list[str], read: int) -> None:
     check.conclude()
     if undecided:
         check.inconclusive("the owner could not read: " + "; ".join(undecided))
+    check.rests_on("data", f"the owner read back {read} object(s) of the manifest")
 
 
 @pytest.mark.case("RV-01")
@@ -67,7 +68,8 @@ def decide(check: Check, undecided: list[str]) -> None:
 def test_seeded_objects_are_back(world: World, restored: Restored, check: Check, subject: Subject) -> None:
     label, kind = subject.attacker, str(subject.operation)
     undecided = []
-    for what, reply, expected in read_back(world, restored, check, subject):
+    seeded = read_back(world, restored, check, subject)
+    for what, reply, expected in seeded:
         if reply.status == 404:
             check.finding(oracle="manifest", severity="critical", replies=[reply],
                           title=f"a seeded {kind[:-1]} of {label} is missing after the restore", detail=what)
@@ -77,7 +79,7 @@ def test_seeded_objects_are_back(world: World, restored: Restored, check: Check,
             check.finding(oracle="manifest", severity="critical", replies=[reply],
                           title=f"a seeded {kind[:-1]} of {label} differs from the backup after the restore",
                           detail=f"{what}: not what was seeded before the backup point")
-    decide(check, undecided)
+    decide(check, undecided, len(seeded))
 
 
 @pytest.mark.case("RV-02")
@@ -88,7 +90,8 @@ def test_seeded_objects_keep_their_owner(world: World, restored: Restored, check
     spec = world.settings.profile.resource(kind)
     owner_field = spec.owner_field if spec and kind != "files" else None  # file reads answer plain text
     undecided = []
-    for what, reply, _ in read_back(world, restored, check, subject):
+    seeded = read_back(world, restored, check, subject)
+    for what, reply, _ in seeded:
         body = reply.object(world.operation(READ[kind])) if owner_field else None
         if reply.status in world.settings.deny_statuses:
             check.finding(oracle="manifest", severity="critical", replies=[reply],
@@ -100,7 +103,7 @@ def test_seeded_objects_keep_their_owner(world: World, restored: Restored, check
             check.finding(oracle="manifest", severity="critical", replies=[reply],
                           title=f"a seeded {kind[:-1]} of {label} has another owner after the restore",
                           detail=f"{what}: {owner_field} = {body.get(owner_field)!r}, expected {tenant_id!r}")
-    decide(check, undecided)
+    decide(check, undecided, len(seeded))
 
 
 @pytest.mark.case("RV-04")
@@ -132,6 +135,7 @@ def test_kv_agrees_with_d1(world: World, restored: Restored, check: Check, subje
         elif ok(value) and not rows:
             check.finding(oracle="manifest", severity="high", replies=[value, listing],
                           title=f"a KV value of {label} has no D1 row after the restore", detail=file.kv_key)
+    check.rests_on("data", f"{len(tenant.files)} seeded file(s) of {label} read through D1 and KV")
     check.conclude()
 
 
@@ -158,4 +162,6 @@ def test_deleted_tenant_stays_deleted(world: World, restored: Restored, check: C
                     check.finding(oracle="manifest", severity="critical", replies=[reply],
                                   title="data of a tenant deleted before the backup point is served after the restore",
                                   detail=f"project {project_id} of {gone.tenant_id} read by {label}")
+    check.rests_on("data", f"{sum(len(gone.project_ids) for gone in restored.manifest.deleted)} project(s) of "
+                   "deleted tenants asked for by every seeded tenant")
     check.conclude()

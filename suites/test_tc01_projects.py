@@ -6,7 +6,7 @@ import pytest
 
 from tenantcheck.engine.checks import Check, Subject
 from tenantcheck.engine.world import World
-from tenantcheck.oracles import items_of, owner_field_is
+from tenantcheck.oracles import items_of, owner_field_is, victims_hold_data
 
 
 @pytest.mark.case("TC-01")
@@ -15,6 +15,7 @@ def test_list_holds_exactly_own_projects(world: World, check: Check, subject: Su
     owner = subject.attacker
     assert owner is not None
     seeded = world.seeded_project(owner)
+    victims_hold_data(world, check, [label for label in world.tenants if label != owner])
     reply = world.read(owner, "projects.list", {})
     own = world.created_by(owner)  # after the listing: every project in it that the owner made is in here
     items = items_of(check, reply, world, "projects.list")

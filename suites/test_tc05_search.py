@@ -6,7 +6,7 @@ import pytest
 
 from tenantcheck.engine.checks import Check, Subject
 from tenantcheck.engine.world import World
-from tenantcheck.oracles import items_of
+from tenantcheck.oracles import items_of, victims_hold_data
 
 
 @pytest.mark.case("TC-05")
@@ -16,7 +16,7 @@ def test_search_holds_only_own_projects(world: World, check: Check, subject: Sub
     assert attacker and victim
     op = world.operation("api.search")
     own = world.seeded_project(attacker)
-    world.seeded_project(victim)
+    victims_hold_data(world, check, [victim])
     field = world.settings.profile.api.search_project_field
     control = world.read(attacker, "api.search", {"query": world.search_word})
     if subject.variant == "shared-word":

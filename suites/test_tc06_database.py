@@ -35,6 +35,7 @@ def test_created_objects_carry_creator(world: World, check: Check, subject: Subj
                    "the row was stored under another tenant id")
     owner_field_is(world, check, reread, reread.object(world.operation("projects.get")), owner,
                    what="a project", resource="projects")
+    check.rests_on("data", f"{owner} read back the project {project_id} it created")
 
 
 def is_failure(value: Any) -> bool:
@@ -73,6 +74,7 @@ def test_denied_attempts_are_logged(world: World, check: Check, subject: Subject
                    title=f"a denied attempt of {attacker} is missing from the access logs",
                    detail=f"no entry with {defaults.log_tenant_field}={attacker_id}, "
                    f"{defaults.log_resource_field}={project.id}, {defaults.log_success_field}=false")
+    check.rests_on("data", f"the access logs hold {attacker}'s denied attempt on {project.id}")
 
 
 @pytest.mark.case("TC-06")
@@ -90,12 +92,15 @@ def test_rows_in_storage(world: World, inspector: StorageInspector, check: Check
     if seeded is not None and not any(seeded.items() <= row.items() for row in rows):
         check.inconclusive(f"{inspector.describe()} does not hold {owner}'s seeded {table} row {seeded}: "
                            "does [inspector] point at the target's database?")
+    if not rows:
+        check.inconclusive(f"{inspector.describe()} holds no {table} rows of {owner}'s objects to check")
     wrong = [row for row in rows if row.get("tenant_id") != expected]
     if wrong:
         check.fail(oracle="storage", severity="high",
                    title=f"{len(wrong)} {table} row(s) of {owner}'s objects are stored with another tenant id",
                    detail=f"expected tenant_id {expected!r} in {inspector.describe()}; found "
                    + "; ".join(describe_row(row) for row in wrong[:5]))
+    check.rests_on("data", f"{len(rows)} {table} row(s) of {owner}'s objects in {inspector.describe()}")
 
 
 def seeded_row(world: World, owner: str, table: str) -> dict[str, Any] | None:
@@ -134,3 +139,4 @@ def test_denials_in_storage(world: World, inspector: StorageInspector, check: Ch
                    title=f"a denied attempt of {attacker} is not in tenant_access_logs",
                    detail=f"no row with tenant_id={attacker_id!r}, resource_id={project.id!r}, success=0 "
                    f"in {inspector.describe()}")
+    check.rests_on("data", f"tenant_access_logs holds {attacker}'s denied attempt on {project.id}")

@@ -35,6 +35,7 @@ def test_file_at_prefixed_key(world: World, check: Check, subject: Subject) -> N
                    title=f"{owner}'s file is not stored at its tenant-prefixed key",
                    detail=f"download of {template} answered {reply.status}; the content was stored elsewhere "
                    "(an unprefixed or wrongly prefixed KV key)")
+    check.rests_on("data", f"{owner} downloaded its own file at its tenant-prefixed key")
 
 
 @pytest.mark.case("TC-07")
@@ -58,6 +59,7 @@ def test_keys_in_storage(world: World, inspector: StorageInspector, check: Check
                    title=f"{owner}'s files are not all stored at {{tenant_id}}:{{project_id}}:{{file_path}} in FILES",
                    detail=f"expected key {expected!r} {'present' if expected in keys else 'missing'}; keys of "
                    f"{owner}'s projects and files without that prefix: {misplaced[:5]} ({inspector.describe()})")
+    check.rests_on("data", f"{len(mine)} FILES key(s) of {owner}'s projects and files in {inspector.describe()}")
 
 
 def well_placed(key: str, tenant_id: str, projects: set[str]) -> bool:
@@ -77,12 +79,17 @@ def foreign_projects(world: World, owner: str) -> set[str]:
 def test_cache_keys_in_storage(world: World, inspector: StorageInspector, check: Check, subject: Subject) -> None:
     owner = subject.attacker
     assert owner is not None
+    world.seeded_project(owner)  # what is cached holds marked data (else a misplaced entry shows nothing)
     warmed = [world.read(owner, "projects.list", {})]
     if world.settings.profile.operation("api.search"):
         warmed.append(world.read(owner, "api.search", {"query": world.search_word}))
     run = world.settings.run_id
-    unprefixed = [key for key in inspector.kv_keys(CACHE) if run in key and not TENANT_PREFIX.match(key)]
+    of_the_run = [key for key in inspector.kv_keys(CACHE) if run in key]
+    if not of_the_run:
+        check.not_applicable(f"the target keeps no CACHE entries of the run's requests ({inspector.describe()})")
+    unprefixed = [key for key in of_the_run if not TENANT_PREFIX.match(key)]
     if unprefixed:
         check.fail(oracle="storage", severity="high", replies=warmed,
                    title="cached responses of the run are stored under keys without a tenant prefix",
                    detail=f"CACHE keys that must start with {{tenant_id}}: {unprefixed[:5]} ({inspector.describe()})")
+    check.rests_on("data", f"{len(of_the_run)} CACHE key(s) of the run in {inspector.describe()}")

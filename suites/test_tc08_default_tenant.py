@@ -9,7 +9,7 @@ from tenantcheck.engine.checks import Check, Subject
 from tenantcheck.engine.world import ANONYMOUS, World
 from tenantcheck.inspectors import FILES, StorageInspector
 from tenantcheck.inspectors.queries import rows_of_projects
-from tenantcheck.oracles import control, denied, items_of, ok, owner_field_is
+from tenantcheck.oracles import control, denied, items_of, ok, owner_field_is, victims_hold_data
 
 OPERATIONS = ["projects.list", "projects.get", "projects.create", "files.read"]
 
@@ -34,6 +34,7 @@ def test_request_without_identity(world: World, check: Check, subject: Subject) 
         created = world.adopt(ANONYMOUS, reply)[1] if operation == "projects.create" and ok(reply) else None
     if world.settings.env.target.strict:
         if reply.status in (401, 403, *world.settings.deny_statuses):
+            check.rests_on("refusal", f"{operation} without identity was refused with {reply.status}")
             return
         if reply.unavailable:
             check.inconclusive(f"the target answered {reply.status}")
@@ -43,6 +44,7 @@ def test_request_without_identity(world: World, check: Check, subject: Subject) 
     if operation in ("projects.get", "files.read"):
         denied(world, check, reply, what="a read without identity")
     elif operation == "projects.list":
+        victims_hold_data(world, check, [victim])
         for item in items_of(check, reply, world, operation):
             owner_field_is(world, check, reply, item, ANONYMOUS, what="a project listed without identity",
                            resource="projects")
@@ -51,6 +53,7 @@ def test_request_without_identity(world: World, check: Check, subject: Subject) 
             check.inconclusive(f"a create without identity answered {reply.status}")
         owner_field_is(world, check, reply, created, ANONYMOUS, what="a project created without identity",
                        resource="projects")
+        check.rests_on("data", "the project created without identity was read from the create's answer")
 
 
 @pytest.mark.case("TC-08")
@@ -84,3 +87,4 @@ def test_default_tenant_in_storage(world: World, inspector: StorageInspector, ch
         check.fail(oracle="storage", severity="high",
                    title=f"an object created without identity is stored with tenant id {found[0]!r}",
                    detail=f"{where} is {found}, expected the default tenant {default!r}")
+    check.rests_on("data", f"{where} read from {inspector.describe()}")

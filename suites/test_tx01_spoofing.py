@@ -10,7 +10,7 @@ import pytest
 
 from tenantcheck.engine.checks import Check, Subject
 from tenantcheck.engine.world import World
-from tenantcheck.oracles import REFUSALS, denied, items_of, ok
+from tenantcheck.oracles import REFUSALS, denied, items_of, ok, victims_hold_data
 
 VARIANTS = ["header-1", "header-2", "header-lowercase", "header-uppercase", "header-underscore", "query"]
 
@@ -54,6 +54,7 @@ def test_spoofed_identity(world: World, check: Check, subject: Subject) -> None:
     if not ok(reply):
         denied(world, check, reply, what="a list claiming another identity", refusals=REFUSALS)
         return
+    victims_hold_data(world, check, [victim])  # the spoofed list answered: the victim's project could be in it
     spec = world.settings.profile.resource("projects")
     assert spec is not None
     ids = {str(item.get(spec.id_field)) for item in items_of(check, reply, world, operation) if isinstance(item, dict)}

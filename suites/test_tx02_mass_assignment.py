@@ -57,6 +57,7 @@ def test_body_tenant_is_ignored(world: World, check: Check, subject: Subject) ->
     if not ok(world.read(attacker, "projects.get", {"id": project_id})):
         check.fail(oracle="ownership", severity="high", replies=[reply],
                    title=f"{attacker} lost its own project after naming {victim} in the body")
+    check.rests_on("data", f"{attacker}'s project {project_id} and {victim}'s list were read after the attempt")
 
 
 @pytest.mark.case("TX-02")
@@ -77,3 +78,4 @@ def test_owner_in_storage(world: World, inspector: StorageInspector, check: Chec
                    f"{operation} named {victim} in the body",
                    detail=f"projects.tenant_id of {project_id} is {rows[0].get('tenant_id')!r}, expected "
                    f"{expected!r} (the caller); {victim} is {world.tenant_id(victim)!r}")
+    check.rests_on("data", f"projects.tenant_id of {project_id} read from {inspector.describe()}")

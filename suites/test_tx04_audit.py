@@ -6,7 +6,7 @@ import pytest
 
 from tenantcheck.engine.checks import Check, Subject
 from tenantcheck.engine.world import World
-from tenantcheck.oracles import items_of
+from tenantcheck.oracles import items_of, victims_hold_data
 
 
 @pytest.mark.case("TX-04")
@@ -14,7 +14,7 @@ from tenantcheck.oracles import items_of
 def test_logs_hold_no_foreign_entries(world: World, check: Check, subject: Subject) -> None:
     reader, victim = subject.attacker, subject.victim
     assert reader and victim
-    world.seeded_project(victim)  # the victim made requests, so it has entries to leak
+    victims_hold_data(world, check, [victim])  # the victim made requests, so it has entries to leak
     field = world.settings.profile.defaults.log_tenant_field
     reply = world.read(reader, "api.access_logs", {})
     entries = [entry for entry in items_of(check, reply, world, "api.access_logs") if isinstance(entry, dict)]

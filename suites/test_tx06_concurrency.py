@@ -34,4 +34,5 @@ def test_interleaved_tenants(world: World, check: Check) -> None:
                 check.finding(oracle="concurrency", severity="critical", replies=[reply], attacker=owner,
                               title="under concurrent load a tenant's own read was answered as another tenant",
                               detail=f"{owner} got {reply.status} without its own project")
+    check.rests_on("data", f"{ROUNDS * PER_TENANT} concurrent reads per tenant, each of its own marked project")
     check.conclude()

@@ -7,7 +7,7 @@ import pytest
 from tenantcheck.engine.checks import Check, Subject
 from tenantcheck.engine.http import Reply
 from tenantcheck.engine.world import ANONYMOUS, World
-from tenantcheck.oracles import REFUSALS, denied, items_of, ok
+from tenantcheck.oracles import REFUSALS, denied, items_of, ok, victims_hold_data
 
 PROBES = {
     "sql-or": "' OR '1'='1",
@@ -67,6 +67,7 @@ def test_probe(world: World, check: Check, subject: Subject) -> None:
     if not ok(reply):
         denied(world, check, reply, what=f"a list with a probed tenant id ({variant})", refusals=REFUSALS)
         return
+    victims_hold_data(world, check, [victim])  # else a probe answered like the plain list proves nothing
     # After the probe: what the sender created meanwhile (in flight included) is its own, not a leak.
     if ids(reply) - plain - world.created_by(sender):
         check.fail(oracle="denial", severity="critical", replies=[reply],

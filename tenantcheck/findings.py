@@ -14,6 +14,10 @@ from typing import Any, Literal
 from tenantcheck.catalog import Severity
 
 Verdict = Literal["passed", "failed", "inconclusive", "not-applicable"]
+# What a pass rests on: the attempt was refused as the policy accepts ("refusal"), or the victim owned
+# data carrying its marker that the attempt could have returned or changed ("data", e.g. shown by the
+# positive control). A check with neither is inconclusive: nothing could have shown a leak.
+Evidence = Literal["refusal", "data"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -62,6 +66,7 @@ class CheckResult:
     attacker: str | None = None
     victim: str | None = None
     findings: tuple[Finding, ...] = ()
+    rests_on: dict[str, str] = field(default_factory=dict)  # a passed check's evidence, by kind (Evidence)
     duration: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:

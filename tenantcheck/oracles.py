@@ -4,18 +4,20 @@
 - denial: a cross-tenant request gets a status the environment's policy accepts;
 - state: after a write or delete attempt the owner's object is unchanged and still there;
 - ownership: objects and list items carry their owner's tenant id;
-- canary: automatic, on every response (see ``tenantcheck.engine.http``).
+- canary: automatic, on every response (see ``tenantcheck.engine.http``);
+- evidence: a check passes only on a refusal or on victim data that could have shown a leak
+  (``tenantcheck.findings.Evidence``): ``control`` and ``denied`` state it, ``victims_hold_data`` for reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from tenantcheck.engine.checks import Check
 from tenantcheck.engine.http import Reply
 from tenantcheck.engine.world import World
-from tenantcheck.errors import Inconclusive
+from tenantcheck.errors import Inconclusive, NotApplicable
 
 REFUSALS = frozenset({400, 401, 403, 404, 422})
 
@@ -35,6 +37,7 @@ def control(world: World, owner: str, operation: str, values: dict[str, Any], *,
             f"positive control failed: {owner} could not see its own object through {operation} "
             f"(status {reply.status}{f', after polling {waited:g}s' if waited else ''})"
         )
+    world.recorder.rest_on("data", f"positive control: {owner} saw its own marked data through {operation}")
     return reply
 
 
@@ -42,6 +45,7 @@ def denied(world: World, check: Check, reply: Reply, *, what: str, refusals: fro
     """Denial oracle: the status is one the policy accepts; a 2xx means the attempt went through."""
     accepted = set(world.settings.deny_statuses) | set(refusals or ())
     if reply.status in accepted:
+        check.rests_on("refusal", f"{what} was refused with {reply.status}")
         return
     if reply.unavailable:
         raise Inconclusive(f"{what}: the target answered {reply.status}")
@@ -97,3 +101,16 @@ def items_of(check: Check, reply: Reply, world: World, operation: str) -> list[A
     if items is None:
         raise Inconclusive(f"{operation} did not answer the profile's list shape: {reply.text[:200]}")
     return items
+
+
+def victims_hold_data(world: World, check: Check, victims: Iterable[str]) -> None:
+    """Evidence for a read that no one refuses (a list, a search, a probe, logs): every victim owns seeded
+    data carrying its marker that the read could have shown. Without it the check is inconclusive: a
+    clean answer from a target holding nothing of the victim's proves nothing."""
+    held: list[str] = []
+    for victim in victims:
+        try:
+            held.append(f"{victim}'s project {world.seeded_project(victim).id}")
+        except (Inconclusive, NotApplicable) as error:
+            raise Inconclusive(f"{victim} owns nothing this read could reveal ({error})") from None
+    check.rests_on("data", f"marked data of the victims was there to leak: {', '.join(held) or 'none'}")

@@ -33,8 +33,12 @@ class CatalogRun:
     def fingerprints(self) -> set[str]:
         return {finding["fingerprint"] for finding in (self.document or {}).get("findings", [])}
 
+    @property
+    def checks(self) -> list[dict[str, Any]]:
+        return list((self.document or {}).get("checks", []))
+
     def verdicts(self, verdict: str) -> list[dict[str, Any]]:
-        return [check for check in (self.document or {}).get("checks", []) if check["verdict"] == verdict]
+        return [check for check in self.checks if check["verdict"] == verdict]
 
 
 def run_catalog(report_dir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 300) -> CatalogRun:

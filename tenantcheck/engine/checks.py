@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 from tenantcheck.catalog import Severity
 from tenantcheck.engine.http import Reply
 from tenantcheck.errors import Inconclusive, NotApplicable
-from tenantcheck.findings import Finding
+from tenantcheck.findings import Evidence, Finding
 from tenantcheck.run.recording import CheckContext
 
 
@@ -78,6 +78,10 @@ class Check:
         if self.context.findings:
             titles = "; ".join(f"[{f.severity}] {f.title}" for f in self.context.findings)
             raise AssertionError(titles)
+
+    def rests_on(self, kind: Evidence, detail: str) -> None:
+        """State what a pass of this check rests on; a check that states nothing cannot pass."""
+        self.context.rest_on(kind, detail)
 
     @staticmethod
     def inconclusive(reason: str) -> NoReturn:

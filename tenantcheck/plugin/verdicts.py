@@ -11,7 +11,7 @@ import pytest
 from tenantcheck.catalog import CASES_BY_ID
 from tenantcheck.engine.checks import Subject
 from tenantcheck.engine.world import World
-from tenantcheck.errors import CheckStop, NotApplicable
+from tenantcheck.errors import CheckStop, Inconclusive, NotApplicable
 from tenantcheck.findings import CheckResult, Finding
 from tenantcheck.plugin.stash import (
     CONTEXT_KEY,
@@ -92,6 +92,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             label_check(context)
     if context.findings:  # the canary hook found a leak in a check whose own oracles passed
         raise AssertionError("; ".join(f"[{f.severity}] {f.title}" for f in context.findings))
+    if not context.rests_on:  # no pass without evidence (tenantcheck.findings.Evidence)
+        raise Inconclusive(NO_EVIDENCE)
     return result
 
 
@@ -151,6 +153,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+NO_EVIDENCE = ("no evidence: the attempt was not refused, and the check showed no data of the victim that it "
+               "could have revealed or changed")
+
+
 def verdict_of(item: pytest.Item, context: CheckContext, call: pytest.CallInfo[None]) -> CheckResult:
     """Fail closed: only a check that ran to its end with no finding has passed."""
     error = call.excinfo.value if call.excinfo is not None else None
@@ -165,7 +171,7 @@ def verdict_of(item: pytest.Item, context: CheckContext, call: pytest.CallInfo[N
         verdict, reason = "inconclusive", f"{type(error).__name__}: {error}"[:500]
     return CheckResult(check=context.check, case=context.case, nodeid=item.nodeid, verdict=verdict,  # type: ignore[arg-type]
                        reason=reason, operation=context.operation, attacker=context.attacker,
-                       victim=context.victim, findings=findings,
+                       victim=context.victim, findings=findings, rests_on=dict(context.rests_on),
                        duration=round(call.duration if context.seconds is None else context.seconds, 3))
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from tenantcheck.catalog import Severity
 from tenantcheck.engine.canaries import Sighting
 from tenantcheck.engine.http import Exchange
-from tenantcheck.findings import Finding
+from tenantcheck.findings import Evidence, Finding
 
 
 @dataclass(kw_only=True)
@@ -29,11 +29,16 @@ class CheckContext:
     attacker: str | None = None
     victim: str | None = None
     findings: list[Finding] = field(default_factory=list)
+    rests_on: dict[str, str] = field(default_factory=dict)  # evidence kind -> what showed it (first seen)
     seconds: float | None = None  # how long the check's body ran, when it ran ahead on another thread
 
     def add(self, finding: Finding) -> None:
         if all(existing.fingerprint != finding.fingerprint for existing in self.findings):
             self.findings.append(finding)
+
+    def rest_on(self, kind: Evidence, detail: str) -> None:
+        """What a pass of this check would rest on (``tenantcheck.findings.Evidence``)."""
+        self.rests_on.setdefault(kind, detail)
 
 
 class Recorder:
@@ -52,6 +57,12 @@ class Recorder:
             yield
         finally:
             self._current.reset(token)
+
+    def rest_on(self, kind: Evidence, detail: str) -> None:
+        """Evidence for the running check, from an oracle that has no ``Check`` at hand."""
+        context = self._current.get()
+        if context is not None:
+            context.rest_on(kind, detail)
 
     def take_orphans(self) -> list[Finding]:
         with self._lock:

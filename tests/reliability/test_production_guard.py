@@ -3,8 +3,8 @@
 Given an environment with ``[safety] production = true`` and two pre-provisioned tenants, a run writes
 nothing unless it passes ``--allow-production-writes`` and the environment lists dedicated test tenants;
 the refusal names both; the checks that only read still run (the refused ones are not-applicable, never
-passed, and the verdict says how many). What reached the target is counted in its
-access log (every tenant request writes one entry) and in storage.
+passed), but with no data written only refused probes can pass, and the run is inconclusive. What
+reached the target is counted in its access log (every tenant request writes one entry) and in storage.
 """
 
 from __future__ import annotations
@@ -70,11 +70,16 @@ def assert_refused(run: Run, target: Target) -> None:
     needing_writes = [check for check in run.checks if check["case"] in ("TC-01", "TC-02")]
     assert needing_writes and all(check["verdict"] == "not-applicable" for check in needing_writes), run.describe()
     probes = [check for check in run.checks if check["case"] == "TX-07"]
-    assert probes and all(check["verdict"] == "passed" for check in probes), "read-only checks did not run"
+    assert probes, "read-only checks did not run"
     assert any(entry["action"] == "list" for entry in target.access_log(TENANTS[0]))  # they asked the target
-    # What was checked is isolated; the verdict says how much did not apply (never a pass for those).
-    assert run.code == 0, run.describe()
-    assert f"{len(needing_writes)} not applicable" in run.document["verdict"]["reason"]  # type: ignore[index]
+    # No pass without evidence: a refused probe passes on its refusal; a probe the target answered could
+    # only have shown a leak if the victim owned data, and a run that wrote nothing has none to show.
+    passed = [check for check in probes if check["verdict"] == "passed"]
+    assert passed and all("refusal" in check["rests_on"] for check in passed), run.describe()
+    unbacked = [check for check in probes if check["verdict"] != "passed"]
+    assert unbacked and all(check["verdict"] == "inconclusive" and "owns nothing this read could reveal"
+                            in check["reason"] for check in unbacked), run.describe()
+    assert run.code == 2 and run.document["verdict"]["verdict"] == "inconclusive", run.describe()  # type: ignore[index]
 
 
 def test_no_writes_without_the_flag(tmp_path: Path, target: Target) -> None:
