@@ -12,27 +12,43 @@ from tenantcheck.engine.checks import Check, Subject
 from tenantcheck.engine.world import World
 from tenantcheck.oracles import REFUSALS, denied, items_of, ok, victims_hold_data
 
-VARIANTS = ["header-1", "header-2", "header-lowercase", "header-uppercase", "header-underscore", "query"]
+VARIANTS = ["header-1", "header-2", "header-lowercase", "header-uppercase", "header-underscore", "query",
+            "header-value-upper", "header-value-nbsp", "query-value-upper", "query-value-spaces",
+            "query-value-tab", "query-value-nbsp"]
+# The victim's id as a lenient parser may still take it: upper case, or wrapped in white space that a
+# trim() removes. HTTP/1.1 strips spaces and tabs around a header value before the target sees it (a
+# client may not even send them), so a header tries only case and non-breaking spaces (which str.strip,
+# String.trim and friends remove); the query string tries them all, percent-encoded.
+VALUE_FORMS = {"upper": ("{}", str.upper), "spaces": ("%20{}%20", str), "tab": ("%09{}%09", str),
+               "nbsp": ("\u00a0{}\u00a0", str)}
+QUERY_NBSP = "%C2%A0{}%C2%A0"
 
 
-def spoof(world: World, variant: str, victim_id: str) -> tuple[dict[str, str], str]:
+def spoof(world: World, variant: str, victim_id: str) -> tuple[dict[str, str | bytes], str]:
     """Headers and a query suffix that claim ``victim_id`` in the way ``variant`` names."""
     identity = world.settings.profile.identity
     names = identity.tenant_headers
-    if variant == "query":
+    where, _, form = variant.partition("-value-")
+    if where == "query" or variant == "query":
         if identity.tenant_query is None:
             Check.not_applicable("the profile names no tenant query parameter")
-        return {}, f"?{identity.tenant_query}={victim_id}"
-    if variant in ("header-1", "header-2"):
+        if not form:
+            return {}, f"?{identity.tenant_query}={victim_id}"
+        template, case = VALUE_FORMS[form]
+        return {}, f"?{identity.tenant_query}={(QUERY_NBSP if form == 'nbsp' else template).format(case(victim_id))}"
+    value: str | bytes = victim_id
+    if form:
+        template, case = VALUE_FORMS[form]
+        name, value = names[0], template.format(case(victim_id)).encode()
+    elif variant in ("header-1", "header-2"):
         index = int(variant[-1]) - 1
         if index >= len(names):
             Check.not_applicable(f"the profile names {len(names)} tenant header(s)")
-        name, value = names[index], victim_id
+        name = names[index]
     else:
-        name, value = {"header-lowercase": (names[0].lower(), victim_id),
-                       "header-uppercase": (names[0].upper(), victim_id),
-                       # some proxies and frameworks turn underscores into dashes
-                       "header-underscore": (names[0].replace("-", "_"), victim_id)}[variant]
+        name = {"header-lowercase": names[0].lower(), "header-uppercase": names[0].upper(),
+                # some proxies and frameworks turn underscores into dashes
+                "header-underscore": names[0].replace("-", "_")}[variant]
     if world.settings.mode == "header" and name.lower() == names[0].lower():
         Check.not_applicable("in header identity this header is the identity itself (see TX-01[self-asserted])")
     return {name: value}, ""

@@ -67,14 +67,15 @@ CAUGHT: dict[str, str] = {}
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when == "call" and "test_flaw_is_caught_by_its_case[" in report.nodeid:
-        flaw = report.nodeid.rsplit("[", 1)[1].rstrip("]")
-        CAUGHT[flaw] = dict(report.user_properties).get("caught_by", "")
+        flaw, concurrency = report.nodeid.rsplit("[", 1)[1].rstrip("]").rsplit("-", 1)
+        caught = dict(report.user_properties).get("caught_by", "")
+        CAUGHT[flaw] = caught if concurrency == "default" else CAUGHT.get(flaw, caught)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not CAUGHT:
         return
-    terminalreporter.section("flaw -> cases with findings")
+    terminalreporter.section("flaw -> cases with findings (default concurrency; also caught one check at a time)")
     width = max(len(flaw) for flaw in CAUGHT)
     for flaw in sorted(CAUGHT):
         terminalreporter.write_line(f"  {flaw:<{width}}  {CAUGHT[flaw] or '(none)'}")

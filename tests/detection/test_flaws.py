@@ -43,10 +43,13 @@ def test_every_flaw_has_an_expectation() -> None:
     assert set(EXPECTED) | RESTORE_FLAWS == set(FLAWS)
 
 
+@pytest.mark.parametrize("concurrency", ["default", "1"])
 @pytest.mark.parametrize("flaw", sorted(EXPECTED))
-def test_flaw_is_caught_by_its_case(flaw: str, catalog: Any, record_property: Any) -> None:
+def test_flaw_is_caught_by_its_case(flaw: str, concurrency: str, catalog: Any, record_property: Any) -> None:
+    """At the default concurrency and one check at a time: detection must not depend on which checks
+    happen to run beside each other."""
     case, env = EXPECTED[flaw]
-    run = catalog("--env", env, "--flaw", flaw)
+    run = catalog("--env", env, "--flaw", flaw, *(["--concurrency", concurrency] if concurrency != "default" else []))
     assert run.document is not None, run.output
     record_property("caught_by", ",".join(sorted(run.finding_cases)))
     assert run.code == 1, run.output
@@ -56,9 +59,10 @@ def test_flaw_is_caught_by_its_case(flaw: str, catalog: Any, record_property: An
         assert case in run.finding_cases, f"{flaw} not caught by {case}; cases: {sorted(run.finding_cases)}"
 
 
+@pytest.mark.parametrize("concurrency", ["default", "1"])
 @pytest.mark.parametrize("env", ["local", "local-lenient"])
-def test_correct_target_has_no_findings_and_nothing_undecided(env: str, catalog: Any) -> None:
-    run = catalog("--env", env)
+def test_correct_target_has_no_findings_and_nothing_undecided(env: str, concurrency: str, catalog: Any) -> None:
+    run = catalog("--env", env, *(["--concurrency", concurrency] if concurrency != "default" else []))
     assert run.code == 0, run.output
     assert run.document is not None
     assert run.document["findings"] == []
