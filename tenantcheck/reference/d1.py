@@ -10,6 +10,7 @@ import json
 import re
 import secrets
 import sqlite3
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -222,12 +223,14 @@ def get_project(conn: sqlite3.Connection, project_id: str) -> Row | None:
     return _project(_one(conn.execute("SELECT * FROM projects WHERE id = ?", (project_id,))))
 
 
-def list_projects(conn: sqlite3.Connection, tenant_id: str | None) -> list[Row]:
-    """Projects of one tenant, oldest first; every tenant's when tenant_id is None."""
-    if tenant_id is None:
+def list_projects(conn: sqlite3.Connection, tenant_ids: Sequence[str] | None) -> list[Row]:
+    """Projects of these tenants, oldest first; every tenant's when tenant_ids is None."""
+    if tenant_ids is None:
         cur = conn.execute("SELECT * FROM projects ORDER BY created_at, id")
     else:
-        cur = conn.execute("SELECT * FROM projects WHERE tenant_id = ? ORDER BY created_at, id", (tenant_id,))
+        marks = ", ".join("?" * len(tenant_ids))
+        cur = conn.execute(f"SELECT * FROM projects WHERE tenant_id IN ({marks}) ORDER BY created_at, id",
+                           tuple(tenant_ids))
     return [p for p in map(_project, _dicts(cur)) if p is not None]
 
 

@@ -23,6 +23,7 @@ FLAWS: dict[str, str] = {
     "denials-not-logged": "denied attempts are not written to tenant_access_logs",
     "kv-unprefixed": "file contents are stored at {project_id}:{file_path}",
     "default-sees-all": "a request with no identity sees every tenant's data",
+    "default-in-lists": "GET /api/projects also lists the default tenant's projects to every tenant",
     "strict-ignored": "strict mode still serves requests with no identity (as the default tenant)",
     "header-overrides-token": "X-Tenant-ID wins over the tenant of the bearer key",
     "body-tenant-honored": "a body tenant_id on create is honored",

@@ -177,11 +177,19 @@ class Operations:
 
     def list_projects(self, store: Store, caller: Caller, req: OpRequest) -> OpResult:
         scoped = not (self.config.has("list-unfiltered") or self._sees_all(caller))
-        payload = self._cached(store, caller, req, scoped)
+        tenants = self._listed_tenants(caller)
+        cacheable = scoped and len(tenants) == 1  # a flawed answer is never cached (see _cached)
+        payload = self._cached(store, caller, req, cacheable)
         if payload is None:
-            payload = {"projects": d1.list_projects(store.d1, caller.tenant if scoped else None)}
-            self._remember(store, caller, req, scoped, payload)
+            payload = {"projects": d1.list_projects(store.d1, tenants if scoped else None)}
+            self._remember(store, caller, req, cacheable, payload)
         return OpResult(status=200, payload=payload, list_key="projects")
+
+    def _listed_tenants(self, caller: Caller) -> list[str]:
+        """The caller's own tenant; with `default-in-lists`, also the default tenant (a fallback query)."""
+        if self.config.has("default-in-lists") and caller.tenant != self.config.default_tenant:
+            return [caller.tenant, self.config.default_tenant]
+        return [caller.tenant]
 
     def get_project(self, store: Store, caller: Caller, req: OpRequest) -> OpResult:
         unchecked = self.config.has("get-unchecked") or self._sees_all(caller)

@@ -27,6 +27,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "denials-not-logged": ("TC-06", "local"),
     "kv-unprefixed": ("TC-07", "local"),
     "default-sees-all": ("TC-08", "local-lenient"),
+    "default-in-lists": ("TC-01", "local-lenient"),
     "strict-ignored": ("TC-08", "local"),
     "header-overrides-token": ("TX-01", "local"),
     "body-tenant-honored": ("TX-02", "local"),

@@ -115,6 +115,12 @@ def default_sees_all(target) -> bool:
     return target.anon.get(f"/api/deployments/{deployment['id']}").status_code == 200
 
 
+def default_in_lists(target) -> bool:
+    created = target.anon.post("/api/projects", json={"name": "made without identity"})
+    assert created.status_code == 201, created.text
+    return created.json()["id"] in target.tenant("a").client.get("/api/projects").text
+
+
 def strict_ignored(target) -> bool:
     response = target.anon.get("/api/projects")
     return response.status_code == 200
@@ -218,6 +224,7 @@ SCENARIOS: dict[str, tuple[Callable[[Any], bool], dict[str, Any]]] = {
     "denials-not-logged": (denials_not_logged, {}),
     "kv-unprefixed": (kv_unprefixed, {}),
     "default-sees-all": (default_sees_all, {"strict": False}),
+    "default-in-lists": (default_in_lists, {"strict": False}),
     "strict-ignored": (strict_ignored, {}),
     "header-overrides-token": (header_overrides_token, {}),
     "body-tenant-honored": (body_tenant_honored, {}),
@@ -233,7 +240,7 @@ SCENARIOS: dict[str, tuple[Callable[[Any], bool], dict[str, Any]]] = {
 
 def test_every_flaw_has_a_scenario():
     assert set(SCENARIOS) == set(FLAWS)
-    assert len(FLAWS) == 23
+    assert len(FLAWS) == 24
 
 
 @pytest.mark.parametrize("flawed", [False, True], ids=["correct", "flawed"])
@@ -247,6 +254,7 @@ def test_flaw_produces_its_misbehaviour(targets, flaw, flawed):
 # (flaw switched on, scenario it trips) where the flaw breaks exactly what the scenario observes.
 EXPECTED_OVERLAP = {
     ("tenant-not-persisted", "restore-drops-owner"),  # rows never had their owner, restore or not
+    ("list-unfiltered", "default-in-lists"),  # an unfiltered list shows the default tenant's projects too
 }
 # Flaws under which other scenarios cannot even set up (their positive controls fail): every project
 # belongs to the default tenant, so its creator is denied its own project.
