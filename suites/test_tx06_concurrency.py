@@ -1,8 +1,17 @@
-"""TX-06 concurrent isolation: every tenant's requests interleave at once; every answer is scanned."""
+"""TX-06 concurrent isolation: every read kind of every tenant at once; each answer is the requester's own.
+
+A target that keeps request state where concurrent requests share it (a global "current tenant", a
+per-process cache of the caller) answers some requests as another tenant. Only requests that overlap show
+it, so this check makes them overlap itself, whatever runs beside it (also at ``--concurrency 1``): every
+tenant's lists, search, child lists, access logs and reads by id, interleaved, for a few rounds. Each
+answer must hold the requester's own seeded object; a foreign marker in any of them is a canary finding
+of this check.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -11,28 +20,46 @@ from tenantcheck.engine.http import Reply
 from tenantcheck.engine.world import World
 
 ROUNDS = 3
-PER_TENANT = 4
+PER_TENANT = 2
+
+
+def own_reads(world: World, owner: str) -> dict[str, tuple[dict[str, Any], str]]:
+    """Every read kind the profile has, with its values and what the owner's own answer must hold."""
+    seed = world.seed(owner)
+    project = world.seeded_project(owner)
+    candidates: dict[str, tuple[dict[str, Any], str | None]] = {
+        "projects.get": ({"id": project.id}, world.markers[owner]),
+        "projects.list": ({}, project.id),
+        "api.search": ({"query": world.search_word}, project.id),
+        "deployments.list": ({"project_id": project.id}, seed.deployment.id if seed.deployment else None),
+        "files.list": ({"project_id": project.id}, seed.file.path if seed.file else None),
+        "api.access_logs": ({}, world.tenant_id(owner)),
+    }
+    return {name: (values, expected) for name, (values, expected) in candidates.items()
+            if expected is not None and world.settings.profile.operation(name) is not None}
 
 
 @pytest.mark.case("TX-06")
 @pytest.mark.over(operations=["projects.get"], variants=["interleaved"], pairs="none")
 def test_interleaved_tenants(world: World, check: Check) -> None:
-    op = world.operation("projects.get")
-    owners = list(world.tenants)
-    projects = {owner: world.seeded_project(owner) for owner in owners}
+    reads = {owner: own_reads(world, owner) for owner in world.tenants}
 
-    def read(owner: str) -> Callable[[], tuple[str, Reply]]:
-        values = {**world.values_base(owner), "id": projects[owner].id}
-        return lambda: (owner, world.actor(owner).call(op, values))
+    def read(owner: str, name: str) -> Callable[[], tuple[str, str, Reply]]:
+        values = {**world.values_base(owner), **reads[owner][name][0]}
+        operation = world.operation(name)
+        return lambda: (owner, name, world.actor(owner).call(operation, values))
 
+    kinds = sorted({name for per_owner in reads.values() for name in per_owner})
+    # Every kind of every tenant side by side, so each request overlaps other tenants' requests of its kind.
+    calls = [read(owner, name) for _ in range(PER_TENANT) for name in kinds for owner in reads if name in reads[owner]]
     for _ in range(ROUNDS):
-        calls = [read(owner) for _ in range(PER_TENANT) for owner in owners]
-        for owner, reply in world.http.gather(calls):  # type: ignore[union-attr]
+        for owner, name, reply in world.http.gather(calls):  # type: ignore[union-attr]
             if reply.unavailable:
                 check.inconclusive(f"the target answered {reply.status} under concurrent load")
-            if world.markers[owner] not in reply.text:
+            if reads[owner][name][1] not in reply.text:
                 check.finding(oracle="concurrency", severity="critical", replies=[reply], attacker=owner,
-                              title="under concurrent load a tenant's own read was answered as another tenant",
-                              detail=f"{owner} got {reply.status} without its own project")
-    check.rests_on("data", f"{ROUNDS * PER_TENANT} concurrent reads per tenant, each of its own marked project")
+                              title=f"under concurrent load a tenant's own {name} was answered as another tenant",
+                              detail=f"{owner} got {reply.status} without its own seeded object")
+    check.rests_on("data", f"{ROUNDS} rounds of {len(calls)} concurrent reads ({', '.join(kinds)}), "
+                   "each tenant reading its own marked data")
     check.conclude()

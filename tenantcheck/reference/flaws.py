@@ -33,6 +33,8 @@ FLAWS: dict[str, str] = {
     "cache-key-shared": "cached responses are keyed by URL alone",
     "request-state-shared": "the current tenant is kept in process-wide state, so concurrent requests "
     "can act as each other's tenant",
+    "list-state-shared": "like request-state-shared, on GET /api/projects only: concurrent lists can be answered "
+    "as each other's tenant",
     "restore-drops-owner": "restore writes every row back with the default tenant id",
     "restore-drops-files": "restore brings D1 back but not KV",
 }

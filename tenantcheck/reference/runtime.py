@@ -81,7 +81,9 @@ class Runtime:
                 raise
 
         caller = await self.store.run(work)
-        if self.config.has("request-state-shared"):
+        shared = self.config.has("request-state-shared") or (
+            self.config.has("list-state-shared") and (audit.resource_type, audit.action) == ("project", "list"))
+        if shared:
             self._current_caller = caller
             await asyncio.sleep(SHARED_STATE_WINDOW_S)  # any await would do; this one makes the window real
             assert self._current_caller is not None

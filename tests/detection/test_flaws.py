@@ -36,6 +36,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "audit-unscoped": ("TX-04", "local"),
     "cache-key-shared": ("TX-05", "local"),
     "request-state-shared": ("TX-06", "local"),
+    "list-state-shared": ("TX-06", "local"),
 }
 RESTORE_FLAWS = {"restore-drops-owner", "restore-drops-files"}  # decided by `tenantcheck verify` (RV cases)
 

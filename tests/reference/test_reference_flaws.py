@@ -180,6 +180,18 @@ def request_state_shared(target) -> bool:
     return any(response.status_code != 200 for response in responses)  # read as another tenant: denied
 
 
+def list_state_shared(target) -> bool:
+    tenants = [target.tenant(f"l{i}") for i in range(4)]
+    owned = {tenant.tenant_id: tenant.project()["id"] for tenant in tenants}
+    by_id = target.burst([(tenant, f"/api/projects/{owned[tenant.tenant_id]}") for tenant in tenants] * 6)
+    assert all(response.status_code == 200 for response in by_id)  # reads by id stay correct
+    calls = [(tenant, "/api/projects") for tenant in tenants] * 6
+    lists = target.burst(calls)
+    # A list answered as another tenant holds that tenant's project, not the requester's.
+    return any([p["id"] for p in response.json()["projects"]] != [owned[tenant.tenant_id]]
+               for (tenant, _), response in zip(calls, lists, strict=True))
+
+
 def restore_drops_owner(target) -> bool:
     a = target.tenant("a")
     project = a.project()
@@ -233,6 +245,7 @@ SCENARIOS: dict[str, tuple[Callable[[Any], bool], dict[str, Any]]] = {
     "audit-unscoped": (audit_unscoped, {}),
     "cache-key-shared": (cache_key_shared, {}),
     "request-state-shared": (request_state_shared, {}),
+    "list-state-shared": (list_state_shared, {}),
     "restore-drops-owner": (restore_drops_owner, {}),
     "restore-drops-files": (restore_drops_files, {}),
 }
@@ -240,7 +253,7 @@ SCENARIOS: dict[str, tuple[Callable[[Any], bool], dict[str, Any]]] = {
 
 def test_every_flaw_has_a_scenario():
     assert set(SCENARIOS) == set(FLAWS)
-    assert len(FLAWS) == 24
+    assert len(FLAWS) == 25
 
 
 @pytest.mark.parametrize("flawed", [False, True], ids=["correct", "flawed"])
@@ -255,6 +268,9 @@ def test_flaw_produces_its_misbehaviour(targets, flaw, flawed):
 EXPECTED_OVERLAP = {
     ("tenant-not-persisted", "restore-drops-owner"),  # rows never had their owner, restore or not
     ("list-unfiltered", "default-in-lists"),  # an unfiltered list shows the default tenant's projects too
+    ("list-unfiltered", "list-state-shared"),  # every list holds every tenant's projects
+    ("request-state-shared", "list-state-shared"),  # shares the state of every request, lists included
+    ("cache-key-shared", "list-state-shared"),  # a list cached for one tenant is served to the next
 }
 # Flaws under which other scenarios cannot even set up (their positive controls fail): every project
 # belongs to the default tenant, so its creator is denied its own project.
