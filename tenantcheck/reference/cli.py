@@ -165,7 +165,7 @@ def serve(args: argparse.Namespace) -> int:
         try:
             server = uvicorn_server(app, log_config=uvicorn.config.LOGGING_CONFIG)
             url = base_url(config.host, sock.getsockname()[1])
-            _run(server, sock, url)
+            run_until_signalled(server, sock, url)
         finally:
             runtime_of(app).close()
     finally:
@@ -175,7 +175,8 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(server: uvicorn.Server, sock: socket.socket, url: str) -> None:
+def run_until_signalled(server: uvicorn.Server, sock: socket.socket, url: str) -> None:
+    """Serve on ``sock`` until SIGTERM or SIGINT (the reference and Ledger CLIs), then stop cleanly."""
     def stop(signum: int, frame: FrameType | None) -> None:
         # Ours before and after uvicorn's own handlers; uvicorn re-raises the signal it caught on exit,
         # which lands here and ends the process cleanly instead of killing it.
@@ -198,7 +199,7 @@ async def _serve_and_announce(server: uvicorn.Server, sock: socket.socket, url: 
     await task
 
 
-class _Parser(argparse.ArgumentParser):
+class UsageErrorParser(argparse.ArgumentParser):
     """Usage errors exit 3, the harness's code for usage and configuration errors."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
@@ -208,8 +209,8 @@ class _Parser(argparse.ArgumentParser):
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m tenantcheck.reference serve [options]`."""
-    parser = _Parser(prog="python -m tenantcheck.reference", description="The tenantcheck reference target.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = UsageErrorParser(prog="python -m tenantcheck.reference", description="The tenantcheck reference target.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=UsageErrorParser)
     add_serve_arguments(commands.add_parser("serve", help="run the reference target"))
     args = parser.parse_args(argv)
     return serve(args)

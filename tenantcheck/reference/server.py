@@ -1,7 +1,8 @@
-"""Starting the reference target: in-process on a thread (`running_reference`) or as a subprocess.
+"""Starting a target app: in-process on a thread (`serving_in_thread`) or as a subprocess (`TargetProcess`).
 
 Both bind 127.0.0.1 on a free port and hand back only when the target accepts connections, so callers
-never race the startup.
+never race the startup. `running_reference` and `ReferenceProcess` are the reference target's use of them;
+the second reference app (`tenantcheck.ledger`) uses the same launchers.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, ClassVar, Self
 
 import uvicorn
 from starlette.applications import Starlette
@@ -35,7 +36,11 @@ FLAWS_ENV = "TENANTCHECK_REFERENCE_FLAWS"
 READY_PREFIX = "READY "
 
 
-class ReferenceStartError(RuntimeError):
+class TargetStartError(RuntimeError):
+    """A target did not come up; the message carries what it said on stderr."""
+
+
+class ReferenceStartError(TargetStartError):
     """The reference target did not come up; the message carries what it said on stderr."""
 
 
@@ -85,139 +90,140 @@ def uvicorn_server(app: Starlette, *, log_config: dict[str, Any] | None) -> uvic
 
 
 @contextmanager
-def running_reference(config: ReferenceConfig | None = None) -> Iterator[RunningReference]:
-    """Run the reference target in this process (uvicorn on a thread) for the duration of the block."""
-    app = create_app(config or ReferenceConfig())
-    runtime = runtime_of(app)
-    try:
-        sock = bind_socket(runtime.config.host, runtime.config.port)
-    except BaseException:
-        runtime.close()
-        raise
+def serving_in_thread(
+    app: Starlette,
+    host: str,
+    port: int,
+    *,
+    name: str = "tenantcheck-reference",
+    error: type[TargetStartError] = ReferenceStartError,
+    what: str = "the reference target",
+) -> Iterator[str]:
+    """Serve an app on host:port (uvicorn on a thread named `name`) for the block; yields its base URL.
+
+    The block starts once the server accepts connections; on exit the server thread is joined and the socket
+    closed. A server that does not start raises `error`. The app's own state is the caller's to close.
+    """
+    sock = bind_socket(host, port)
     server = uvicorn_server(app, log_config=None)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="tenantcheck-reference", daemon=True
-    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
     try:
         thread.start()
         deadline = time.monotonic() + 30
         while not server.started:
             if not thread.is_alive() or time.monotonic() > deadline:
-                raise ReferenceStartError("the reference target did not start (see the log above)")
+                raise error(f"{what} did not start (see the log above)")
             time.sleep(0.005)
-        port = sock.getsockname()[1]
-        yield RunningReference(
-            base_url=base_url(runtime.config.host, port),
-            admin_token=runtime.admin_token,
-            data_dir=runtime.data_dir,
-            config=runtime.config,
-        )
+        yield base_url(host, sock.getsockname()[1])
     finally:
         server.should_exit = True
         thread.join(timeout=30)
         sock.close()
+
+
+@contextmanager
+def running_reference(config: ReferenceConfig | None = None) -> Iterator[RunningReference]:
+    """Run the reference target in this process (uvicorn on a thread) for the duration of the block."""
+    app = create_app(config or ReferenceConfig())
+    runtime = runtime_of(app)
+    try:
+        with serving_in_thread(app, runtime.config.host, runtime.config.port) as url:
+            yield RunningReference(
+                base_url=url,
+                admin_token=runtime.admin_token,
+                data_dir=runtime.data_dir,
+                config=runtime.config,
+            )
+    finally:
         runtime.close()
 
 
-class ReferenceProcess:
-    """The reference target as a child process (`python -m tenantcheck.reference serve`)."""
+class TargetProcess:
+    """A target app as a child process that prints `READY <url>` on stdout once it accepts connections.
 
-    def __init__(
-        self,
-        *,
-        process: subprocess.Popen[str],
-        stderr: IO[bytes],
-        base_url: str,
-        admin_token: str,
-        data_dir: Path,
-        config: ReferenceConfig,
-        owned_dir: Path | None,
-        reader: threading.Thread,
-    ) -> None:
-        self.process = process
-        self.base_url = base_url
-        self.admin_token = admin_token
-        self.data_dir = data_dir
-        self.config = config
-        self._stderr = stderr
-        self._owned_dir = owned_dir
-        self._reader = reader
+    Subclasses say what they start (`what`, `start_error`) and build the command line; `launch` starts the
+    child and waits for READY, `stop` ends it. Without a data directory of its own the child is given a
+    temporary one (made with `dir_prefix`), removed when it stops.
+    """
 
-    @classmethod
-    def start(cls, config: ReferenceConfig | None = None, timeout: float = 30) -> ReferenceProcess:
-        """Start the child and wait for its READY line; ReferenceStartError (with its stderr) if it fails."""
-        config = (config or ReferenceConfig()).with_admin_token()
-        owned_dir = (
-            None if config.data_dir is not None else Path(tempfile.mkdtemp(prefix="tenantcheck-reference-"))
-        )
-        data_dir = config.data_dir or owned_dir
-        assert data_dir is not None and config.admin_token is not None
-        env = {k: v for k, v in os.environ.items() if k != FLAWS_ENV}  # the config says which flaws, exactly
-        env[ADMIN_TOKEN_ENV] = config.admin_token  # never on the command line (visible in `ps`)
-        stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the child, closed in stop())
-        process = subprocess.Popen(
-            _serve_argv(config, data_dir),
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            text=True,
-        )
-        lines: queue.Queue[str | None] = queue.Queue()
-        reader = threading.Thread(
-            target=_pump, args=(process.stdout, lines), daemon=True, name="tenantcheck-reference-stdout"
-        )
-        reader.start()
-        started = cls(
-            process=process,
-            stderr=stderr,
-            base_url="",
-            admin_token=config.admin_token,
-            data_dir=data_dir,
-            config=config,
-            owned_dir=owned_dir,
-            reader=reader,
-        )
-        deadline = time.monotonic() + timeout
+    what: ClassVar[str] = "the target"
+    start_error: ClassVar[type[TargetStartError]] = TargetStartError
+    dir_prefix: ClassVar[str] = "tenantcheck-target-"
+
+    def __init__(self, *, data_dir: Path | None) -> None:
+        self.data_dir = data_dir if data_dir is not None else Path(tempfile.mkdtemp(prefix=self.dir_prefix))
+        self._owned_dir = None if data_dir is not None else self.data_dir
+        self.base_url = ""
+        self._process: subprocess.Popen[str] | None = None
+        self._stderr: IO[bytes] | None = None
+        self._reader: threading.Thread | None = None
+
+    @property
+    def process(self) -> subprocess.Popen[str]:
+        """The child (once launched)."""
+        assert self._process is not None, "the child was not launched"
+        return self._process
+
+    def launch(self, argv: list[str], env: dict[str, str], timeout: float) -> Self:
+        """Start the child and wait for its READY line; `start_error` (with its stderr) if it fails, after
+        stopping it."""
         try:
-            while True:
-                try:
-                    line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    raise ReferenceStartError(
-                        f"the reference target did not print READY within {timeout} s{started._stderr_text()}"
-                    ) from None
-                if line is None:
-                    process.wait()
-                    raise ReferenceStartError(
-                        f"the reference target exited with code {process.returncode} before it was ready"
-                        f"{started._stderr_text()}"
-                    )
-                if line.startswith(READY_PREFIX):
-                    started.base_url = line[len(READY_PREFIX) :].strip()
-                    return started
+            self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the child, closed in stop())
+            self._process = subprocess.Popen(
+                argv, stdout=subprocess.PIPE, stderr=self._stderr, stdin=subprocess.DEVNULL, env=env, text=True
+            )
+            lines: queue.Queue[str | None] = queue.Queue()
+            self._reader = threading.Thread(
+                target=_pump, args=(self._process.stdout, lines), daemon=True, name="tenantcheck-target-stdout"
+            )
+            self._reader.start()
+            self.base_url = self._ready_url(lines, timeout)
         except BaseException:
-            started.stop()
+            self.stop()
             raise
+        return self
+
+    def _ready_url(self, lines: queue.Queue[str | None], timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise self.start_error(
+                    f"{self.what} did not print READY within {timeout} s{self._stderr_text()}"
+                ) from None
+            if line is None:
+                self.process.wait()
+                raise self.start_error(
+                    f"{self.what} exited with code {self.process.returncode} before it was ready"
+                    f"{self._stderr_text()}"
+                )
+            if line.startswith(READY_PREFIX):
+                return line[len(READY_PREFIX) :].strip()
 
     def _stderr_text(self) -> str:
+        if self._stderr is None:
+            return ""
         self._stderr.seek(0)
         text = self._stderr.read().decode("utf-8", errors="replace").strip()
         return f":\n{text}" if text else ""
 
     def stop(self, timeout: float = 10) -> None:
         """SIGTERM, then SIGKILL after timeout; closes pipes and removes a data directory it made."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout=timeout)
+                process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._reader.join(timeout=timeout)
-        if self.process.stdout is not None:
-            self.process.stdout.close()
-        self._stderr.close()
+                process.kill()
+                process.wait()
+        if self._reader is not None:
+            self._reader.join(timeout=timeout)
+        if process is not None and process.stdout is not None:
+            process.stdout.close()
+        if self._stderr is not None:
+            self._stderr.close()
         if self._owned_dir is not None:
             shutil.rmtree(self._owned_dir, ignore_errors=True)
 
@@ -226,13 +232,35 @@ class ReferenceProcess:
         """The child's exit code once it has stopped."""
         return self.process.poll()
 
-    def __enter__(self) -> ReferenceProcess:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class ReferenceProcess(TargetProcess):
+    """The reference target as a child process (`python -m tenantcheck.reference serve`)."""
+
+    what = "the reference target"
+    start_error = ReferenceStartError
+    dir_prefix = "tenantcheck-reference-"
+
+    def __init__(self, config: ReferenceConfig) -> None:
+        super().__init__(data_dir=config.data_dir)
+        assert config.admin_token is not None
+        self.config = config
+        self.admin_token: str = config.admin_token
+
+    @classmethod
+    def start(cls, config: ReferenceConfig | None = None, timeout: float = 30) -> ReferenceProcess:
+        """Start the child and wait for its READY line; ReferenceStartError (with its stderr) if it fails."""
+        started = cls((config or ReferenceConfig()).with_admin_token())
+        env = {k: v for k, v in os.environ.items() if k != FLAWS_ENV}  # the config says which flaws, exactly
+        env[ADMIN_TOKEN_ENV] = started.admin_token  # never on the command line (visible in `ps`)
+        return started.launch(_serve_argv(started.config, started.data_dir), env, timeout)
 
 
 def _serve_argv(config: ReferenceConfig, data_dir: Path) -> list[str]:

@@ -10,7 +10,6 @@ import asyncio
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ import httpx
 import pytest
 
 from tenantcheck.reference import ReferenceConfig, RunningReference, running_reference
+from tests.servers import IdentityClient, started_once
 
 TIMEOUT = httpx.Timeout(10.0)
 
@@ -26,33 +26,6 @@ TIMEOUT = httpx.Timeout(10.0)
 def marker(label: str = "mk") -> str:
     """A unique word (a canary) that only the data of one test contains."""
     return f"{label}{uuid.uuid4().hex[:12]}"
-
-
-class IdentityClient:
-    """Requests through a shared httpx client with one identity's headers (cheaper than many clients)."""
-
-    def __init__(self, client: httpx.Client, identity: dict[str, str]) -> None:
-        self._client = client
-        self.identity = identity
-
-    def request(
-        self, method: str, url: str, *, headers: dict[str, Any] | None = None, **kwargs: Any
-    ) -> httpx.Response:
-        merged = httpx.Headers(self.identity)
-        merged.update(headers or {})  # case-insensitive: a test header replaces the identity header
-        return self._client.request(method, url, headers=merged, **kwargs)
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", url, **kwargs)
-
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", url, **kwargs)
-
-    def put(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("PUT", url, **kwargs)
-
-    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self.request("DELETE", url, **kwargs)
 
 
 @dataclass
@@ -172,26 +145,7 @@ class Target:
 @pytest.fixture(scope="session")
 def targets() -> Iterator[Callable[..., Target]]:
     """Factory: targets(**ReferenceConfig fields) -> a Target shared by every test asking for that config."""
-    started: dict[tuple[tuple[str, Any], ...], tuple[Target, ExitStack]] = {}
-
-    def get(**options: Any) -> Target:
-        if "flaws" in options:
-            options["flaws"] = frozenset(options["flaws"])
-        key = tuple(sorted(options.items()))
-        if key not in started:
-            stack = ExitStack()
-            target = Target(stack.enter_context(running_reference(ReferenceConfig(**options))))
-            stack.callback(target.close)
-            started[key] = (target, stack)
-        return started[key][0]
-
-    try:
-        yield get
-    finally:
-        # Stopping a server takes ~0.2 s (uvicorn's shutdown tick); stop them all at once.
-        with ThreadPoolExecutor(max_workers=16) as pool:
-            for future in [pool.submit(stack.close) for _, stack in started.values()]:
-                future.result()
+    yield from started_once(lambda **options: running_reference(ReferenceConfig(**options)), Target)
 
 
 @pytest.fixture

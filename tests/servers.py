@@ -1,0 +1,74 @@
+"""What the test suites of both reference apps (the Pom Bolt-shaped target and Ledger) share: a client that
+speaks as one identity through a shared httpx client, and targets started once per configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, ExitStack
+from typing import Any, Protocol, TypeVar
+
+import httpx
+
+
+class IdentityClient:
+    """Requests through a shared httpx client with one identity's headers (cheaper than many clients)."""
+
+    def __init__(self, client: httpx.Client, identity: dict[str, str]) -> None:
+        self._client = client
+        self.identity = identity
+
+    def request(
+        self, method: str, url: str, *, headers: dict[str, Any] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        merged = httpx.Headers(self.identity)
+        merged.update(headers or {})  # case-insensitive: a test header replaces the identity header
+        return self._client.request(method, url, headers=merged, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", url, **kwargs)
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+T = TypeVar("T", bound=Closable)
+
+
+def started_once(
+    start: Callable[..., AbstractContextManager[Any]], wrap: Callable[[Any], T]
+) -> Iterator[Callable[..., T]]:
+    """A session fixture's body: ``get(**config fields)`` starts a target (``wrap(start(**fields))``) the first
+    time a configuration is asked for and hands the same one to every later test; all stop at the end."""
+    started: dict[tuple[tuple[str, Any], ...], tuple[T, ExitStack]] = {}
+
+    def get(**options: Any) -> T:
+        options["flaws"] = frozenset(options.get("flaws", ()))
+        key = tuple(sorted(options.items()))
+        if key not in started:
+            stack = ExitStack()
+            target = wrap(stack.enter_context(start(**options)))
+            stack.callback(target.close)
+            started[key] = (target, stack)
+        return started[key][0]
+
+    try:
+        yield get
+    finally:
+        # Stopping a server takes ~0.2 s (uvicorn's shutdown tick); stop them all at once.
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            for future in [pool.submit(stack.close) for _, stack in started.values()]:
+                future.result()
