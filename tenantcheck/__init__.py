@@ -4,4 +4,19 @@ PYTEST_DONT_REWRITE: `tenantcheck run` imports this package before pytest loads 
 so pytest must not try (and warn about failing) to rewrite its asserts.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
+
+from functools import cache
+
+__version__ = "0.2.0"  # the one place: pyproject.toml reads it (dynamic version)
+
+
+@cache
+def tool_version() -> str:
+    """The installed distribution's version (``importlib.metadata``), else ``__version__`` (a bare checkout)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("tenantcheck")
+    except metadata.PackageNotFoundError:
+        return __version__

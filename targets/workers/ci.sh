@@ -86,14 +86,13 @@ worker_errors() {  # what the Worker itself logged about its failures (a 500 is 
 
 FAILED=0
 run_catalog() {  # $1: flaw ("" = correct); runs the catalog and checks the verdict
-  local flaw="$1" name="${1:-correct}" run_id env_file code expected=""
+  local flaw="$1" name="${1:-correct}" run_id code expected=""
   [ -n "$flaw" ] && expected="${EXPECTED[$flaw]}"
   run_id="$("$PYTHON" -c 'import secrets; print(secrets.token_hex(4))')"
-  env_file="$WORK/workers-$name.toml"
-  sed "s#^base_url = .*#base_url = \"http://127.0.0.1:$PORT\"#" "$ROOT/environments/workers-local.toml" >"$env_file"
   local started=$SECONDS
   set +e
-  (cd "$ROOT" && "$TENANTCHECK" run --env "$env_file" --report-dir "$WORK/reports" --run-id "$run_id" -q \
+  (cd "$ROOT" && "$TENANTCHECK" run --env workers-local --base-url "http://127.0.0.1:$PORT" \
+      --report-dir "$WORK/reports" --run-id "$run_id" -q \
       >"$WORK/run-$name.log" 2>&1)
   code=$?
   set -e

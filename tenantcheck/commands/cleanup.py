@@ -15,7 +15,7 @@ from typing import Any
 
 from tenantcheck.config.environment import load_environment
 from tenantcheck.config.profile import load_profile
-from tenantcheck.engine.tenants import RUN_TENANT, AdminApiProvisioner, Tenant
+from tenantcheck.engine.tenants import RUN_TENANT, AdminApiProvisioner, Tenant, of_run
 from tenantcheck.engine.world import RUNS_DIR, Settings, World
 from tenantcheck.errors import TenantcheckError
 from tenantcheck.run.recording import Recorder
@@ -61,16 +61,14 @@ def cleanup(env_name: str, *, run_id: str | None, stale: bool) -> int:
     chosen = [(path, record) for path, record in records(env.name)
               if (record["run_id"] == run_id if run_id else not alive(int(record.get("pid", 0))))]
     live_runs = {record["run_id"] for _, record in records(env.name) if alive(int(record.get("pid", 0)))}
-    wanted_runs = {run_id} if run_id else None
     removed_tenants = removed_projects = 0
     problems: list[str] = []
     try:
         if isinstance(world.provisioner, AdminApiProvisioner):
             for tenant_id in world.provisioner.existing():
-                match = RUN_TENANT.match(tenant_id)
-                if not match or match.group(1) in live_runs:
+                if not RUN_TENANT.match(tenant_id) or any(of_run(tenant_id, live) for live in live_runs):
                     continue
-                if wanted_runs is None or match.group(1) in wanted_runs:
+                if run_id is None or of_run(tenant_id, run_id):
                     world.provisioner.remove(tenant_id)
                     removed_tenants += 1
         else:

@@ -1,20 +1,34 @@
 """The environment: where a run goes (a URL or the embedded reference target) and how carefully.
 
 Secrets appear in these files only as ``${VAR}`` references, resolved when the file is loaded so that a
-missing variable stops the run before any request, with the variable named.
+missing variable stops the run before any request, with the variable named. ``[target] base_url`` may be
+a ``${VAR}`` reference too (resolved the same way, but not a secret: reports show it).
+
+Relative paths in an environment (a ``profile`` given as a path, the inspector's ``d1_path``, ``kv_path``,
+``project_dir``, ``persist_to`` and a ``wrangler`` path) are taken from the environment file's own folder,
+whatever folder the run starts in; ``load_environment`` makes them absolute. A bare profile name
+(``pom-bolt``) is looked up as always (``tenantcheck.bundled.named_file``).
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from tenantcheck.bundled import known_names, named_file
-from tenantcheck.config.tomlconfig import SecretRef, StrictModel, load_model, read_toml, secret_fields
+from tenantcheck.config.tomlconfig import (
+    SecretRef,
+    StrictModel,
+    describe_error,
+    load_model,
+    read_toml,
+    secret_fields,
+    variable_fields,
+)
 from tenantcheck.errors import ConfigError
 
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
@@ -33,6 +47,8 @@ class Target(StrictModel):
     flaws: list[str] = Field(default_factory=list, description="embedded only: reference flaws to switch on")
     latency_ms: int = Field(default=0, ge=0, le=10_000, description="embedded only: added delay per request")
     shape: Literal["contract", "bare"] = "contract"
+
+    _variables = variable_fields("base_url")
 
     @field_validator("base_url")
     @classmethod
@@ -103,8 +119,10 @@ class Safety(StrictModel):
 class Inspector(StrictModel):
     """Read-only access to the target's storage (D1 and KV), for the storage oracles (docs/inspectors.md).
 
-    Relative paths are taken from the directory the run starts in (the checkout's root).
+    Relative paths (``PATHS``) are taken from the environment file's folder (``load_environment``).
     """
+
+    PATHS: ClassVar[tuple[str, ...]] = ("d1_path", "kv_path", "project_dir", "persist_to")
 
     kind: Literal["sqlite", "wrangler", "cloudflare-api"]
     d1_path: str | None = Field(default=None, description="sqlite: D1 file, or wrangler state dir; absent: embedded")
@@ -147,6 +165,28 @@ class Environment(StrictModel):
     safety: Safety = Field(default_factory=Safety)
     inspector: Inspector | None = None
 
+    _folder: Path | None = PrivateAttr(default=None)  # the file's folder (not a key of the file)
+
+    @property
+    def folder(self) -> Path | None:
+        """The folder of the file this environment was loaded from; relative paths in it start there."""
+        return self._folder
+
+    def located(self, folder: Path) -> Environment:
+        """This environment with its relative paths taken from ``folder`` (made absolute)."""
+        update: dict[str, object] = {}
+        if is_path(self.profile):
+            update["profile"] = from_folder(folder, self.profile)
+        if self.inspector is not None:
+            paths = {name: from_folder(folder, value) for name in Inspector.PATHS
+                     if (value := getattr(self.inspector, name)) is not None}
+            if self.inspector.wrangler is not None and "/" in self.inspector.wrangler:  # a path, not a name on PATH
+                paths["wrangler"] = from_folder(folder, self.inspector.wrangler)
+            update["inspector"] = self.inspector.model_copy(update=paths)
+        located = self.model_copy(update=update)
+        located._folder = folder
+        return located
+
     @model_validator(mode="after")
     def _provisioning_is_complete(self) -> Environment:
         prov = self.provisioning
@@ -157,10 +197,34 @@ class Environment(StrictModel):
         return self
 
 
+def is_path(name_or_path: str) -> bool:
+    """A ``profile`` or ``--env`` value with a ``.toml`` suffix or a slash is a path; else a bare name."""
+    return name_or_path.endswith(".toml") or "/" in name_or_path
+
+
+def from_folder(folder: Path, value: str) -> str:
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else folder / path)
+
+
+def with_base_url(env: Environment, url: str) -> Environment:
+    """``--base-url URL``: the environment with another target URL (validated as ``base_url`` is)."""
+    if env.target.embedded:
+        raise ConfigError(f"--base-url {url}: the environment {env.name!r} has an embedded target (embedded = true); "
+                          "--base-url replaces the base_url of an environment that has one")
+    try:
+        target = Target.model_validate({**env.target.model_dump(), "base_url": url})
+    except ValidationError as error:
+        issues = "; ".join(describe_error(Target, issue).removeprefix("base_url: ")
+                           for issue in error.errors(include_url=False)[:3])
+        raise ConfigError(f"--base-url: {issues}") from None
+    return env.model_copy(update={"target": target})
+
+
 def resolve_environment_path(name_or_path: str) -> Path:
     """``local`` -> ``environments/local.toml`` (the repository's own, else the shipped one); anything with a
     suffix or a slash is a path."""
-    if name_or_path.endswith(".toml") or "/" in name_or_path:
+    if is_path(name_or_path):
         return Path(name_or_path)
     return named_file("environments", name_or_path)
 
@@ -173,4 +237,4 @@ def load_environment(name_or_path: str) -> Environment:
         raise ConfigError(f"environment {name_or_path!r} not found ({path}); known environments: {known}")
     data = read_toml(path)
     data.setdefault("name", path.stem)
-    return load_model(Environment, data, path)
+    return load_model(Environment, data, path).located(path.resolve().parent)

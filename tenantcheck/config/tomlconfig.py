@@ -21,6 +21,7 @@ from tenantcheck.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
 SECRET_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class StrictModel(BaseModel):
@@ -49,6 +50,29 @@ class SecretRef(StrictModel):
 
     def get(self) -> str:
         return self.value.get_secret_value()
+
+
+def expand_variables(text: str) -> str:
+    """``${VAR}`` in a value that is not a secret (``[target] base_url``), replaced by the variable's value
+    when the file is loaded: the value is kept as it is (not redacted), a variable that is not set stops the
+    run like a secret's would, with the variable named."""
+
+    def value(match: re.Match[str]) -> str:
+        found = os.environ.get(match.group(1))
+        if found is None:
+            raise ValueError(f"environment variable {match.group(1)} is not set")
+        return found
+
+    return VARIABLE.sub(value, text)
+
+
+def variable_fields(*names: str) -> Any:
+    """A ``field_validator`` that expands ``${VAR}`` in the named (non-secret) string fields."""
+
+    def expand(cls: type[BaseModel], value: Any) -> Any:
+        return expand_variables(value) if isinstance(value, str) else value
+
+    return field_validator(*names, mode="before")(expand)
 
 
 def secret_fields(*names: str) -> Any:

@@ -16,7 +16,13 @@ from tenantcheck.config.profile import Profile
 from tenantcheck.engine.http import Actor
 from tenantcheck.errors import Inconclusive
 
-RUN_TENANT = re.compile(r"^tc-([0-9a-f]{8})-")
+RUN_TENANT = re.compile(r"^tc-[a-z0-9][a-z0-9-]*-[a-z]+$")  # what planned_ids makes: tc-<run>[-w<N>]-<letters>
+
+
+def of_run(tenant_id: str, run_id: str) -> bool:
+    """Whether ``planned_ids`` made ``tenant_id`` for ``run_id`` (on any worker). Run ids may hold '-', so
+    a prefix test is not enough: run ``rel``'s tenants are not run ``rel-2``'s."""
+    return re.fullmatch(rf"tc-{re.escape(run_id)}(-w[0-9]+)?-[a-z]+", tenant_id) is not None
 
 
 def tenant_labels(count: int) -> list[str]:

@@ -13,6 +13,7 @@ operations and tenant pairs), ``verdicts`` (per-check hooks), ``ahead`` (checks 
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import signal
@@ -23,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tenantcheck.config.environment import Environment, load_environment
+from tenantcheck.config.environment import Environment, load_environment, with_base_url
 from tenantcheck.config.profile import Profile, load_profile
 from tenantcheck.errors import ConfigError
 from tenantcheck.plugin.collector import Collector
@@ -40,7 +41,7 @@ from tenantcheck.plugin.stash import (
 )
 from tenantcheck.plugin.teardown import halt_requests, tear_down
 from tenantcheck.report.gating import load_report, load_waivers
-from tenantcheck.restore.manifest import load_manifest
+from tenantcheck.restore.manifest import Manifest, load_manifest
 from tenantcheck.run.interrupts import GracefulStop
 from tenantcheck.run.memory import Trimmer, limit_malloc_arenas
 from tenantcheck.run.recording import Recorder
@@ -74,6 +75,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[WAIVERS_KEY] = load_waivers(Path(waivers)) if waivers else []
         manifest = config.getoption("tenantcheck_manifest")
         config.stash[MANIFEST_KEY] = load_manifest(Path(manifest)) if manifest else None
+        if manifest:
+            check_seed_keys(config.stash[MANIFEST_KEY], env.target.mode or profile.identity.mode, Path(manifest))
     except ConfigError as error:
         pytest.exit(f"tenantcheck: {error}", returncode=EXIT_CONFIG)
     config.stash[RECORDER_KEY] = Recorder()
@@ -94,7 +97,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def load_configuration(config: pytest.Config) -> tuple[Environment, Profile]:
+    """The environment (with ``--base-url`` and ``--flaw`` applied) and the profile; checks the options that
+    argparse cannot (``--run-id`` is checked while parsing, before any plugin is configured)."""
     env = load_environment(config.getoption("tenantcheck_env"))
+    # tenantcheck's --base-url, or pytest-base-url's where that plugin owns the option (plugin/options.py)
+    base_url = config.getoption("tenantcheck_base_url", None) or config.getoption("base_url", None)
+    if base_url is not None:
+        env = with_base_url(env, base_url)
     flaws = [flaw for item in config.getoption("tenantcheck_flaws") for flaw in item.split(",") if flaw]
     if flaws:
         if not env.target.embedded:
@@ -114,6 +123,18 @@ def load_configuration(config: pytest.Config) -> tuple[Environment, Profile]:
     if config.getoption("tenantcheck_tenants") < 2:
         raise ConfigError("--tenants must be at least 2: isolation needs an attacker and a victim")
     return env, profile
+
+
+def check_seed_keys(manifest: Manifest | None, mode: str, path: Path) -> None:
+    """Verify in token identity acts as each seeded tenant with the key seed wrote for it: every
+    ``TENANTCHECK_SEED_KEY_<LABEL>`` must be set before anything runs (else the RV checks could only be
+    inconclusive, after the whole catalog ran)."""
+    if manifest is None or mode == "header":
+        return
+    missing = [tenant.key_variable for tenant in manifest.tenants if not os.environ.get(tenant.key_variable)]
+    if missing:
+        raise ConfigError(f"the seeded tenants' keys are not set: {', '.join(missing)} (`source` the keys file "
+                          f"`tenantcheck seed` wrote, by default {path.with_suffix('.keys.env')})")
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from tenantcheck import tool_version
 from tenantcheck.catalog import CASES
 from tenantcheck.findings import CheckResult, Finding
 from tenantcheck.restore.manifest import Manifest
 from tenantcheck.verdict import RunVerdict, decide
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: "tool" (the name and version of the tenantcheck that wrote it)
 
 
 def build_document(
@@ -29,12 +30,15 @@ def build_document(
     findings: list[Finding],
     verdict: RunVerdict,
     manifest: Manifest | None = None,
+    version: str | None = None,
 ) -> dict[str, Any]:
+    """The report; ``version``: the tool's (default: this tenantcheck's, ``tenantcheck.tool_version``)."""
     per_case: dict[str, Counter[str]] = {}
     for result in results:
         per_case.setdefault(result.case, Counter())[result.verdict] += 1
     document = {
         "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "tenantcheck", "version": version or tool_version()},
         "run_id": run["run_id"],
         "environment": environment,
         "profile": profile,

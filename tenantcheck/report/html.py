@@ -45,5 +45,6 @@ def render_html(document: dict[str, Any]) -> Iterator[str]:
         "tenants": document.get("tenants", []),
         "stats": document.get("stats") or {},
         "no_party": view.NO_PARTY,
+        "tool_version": view.tool_version(document),
     }
     return _ENVIRONMENT.get_template("index.html.j2").generate(context)

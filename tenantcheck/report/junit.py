@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tenantcheck.catalog import SEVERITY_ORDER
+from tenantcheck.report.view import tool_version
 
 # XML 1.0 cannot carry most control characters even escaped; a hostile response body may contain them.
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -47,7 +48,8 @@ def render_junit(document: dict[str, Any]) -> Iterator[bytes]:
     for name, value in (("run_id", document.get("run_id")), ("environment", document.get("environment")),
                         ("profile", document.get("profile")), ("target_url", document.get("target_url")),
                         ("schema_version", document.get("schema_version")), ("verdict", verdict.get("verdict")),
-                        ("exit_code", gate.get("exit_code", verdict.get("exit_code")))):
+                        ("exit_code", gate.get("exit_code", verdict.get("exit_code"))),
+                        ("tenantcheck.version", tool_version(document) or "unknown")):
         ET.SubElement(properties, "property", {"name": name, "value": clean(value)})
     ET.indent(root)
     frame = ET.tostring(root, encoding="utf-8", xml_declaration=True)

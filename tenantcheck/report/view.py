@@ -76,6 +76,13 @@ class FindingView:
     exchanges: tuple[dict[str, Any], ...] = field(default=())
 
 
+def tool_version(document: dict[str, Any]) -> str:
+    """The version of the tenantcheck that wrote ``document`` (schema 1.1 on); "" for an older report."""
+    tool = document.get("tool")
+    version = tool.get("version") if isinstance(tool, dict) else None
+    return str(version) if version else ""
+
+
 def cell_state(verdicts: list[str]) -> str:
     """leaked beats inconclusive beats held: one leaking check makes the pair leak."""
     for verdict in ("failed", "inconclusive", "passed"):

@@ -66,10 +66,15 @@ def test_unknown_environment_name_lists_shipped_ones() -> None:
         load_environment("no-such-env")
 
 
-@pytest.mark.parametrize("name", ["local", "local-header", "preview", "production", "restored"])
+SHIPPED = sorted(path.stem for path in (Path(__file__).resolve().parents[2] / "environments").glob("*.toml"))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_environments_load(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("TENANTCHECK_ADMIN_TOKEN", "TENANTCHECK_PROD_KEY_A", "TENANTCHECK_PROD_KEY_B"):
+    for var in ("TENANTCHECK_ADMIN_TOKEN", "TENANTCHECK_PROD_KEY_A", "TENANTCHECK_PROD_KEY_B",
+                "TENANTCHECK_WORKERS_ADMIN_TOKEN"):
         monkeypatch.setenv(var, f"value-of-{var}")
+    monkeypatch.setenv("TENANTCHECK_PREVIEW_URL", "https://preview.example")
     env = load_environment(name)
     assert env.name == name
     load_profile(env.profile)

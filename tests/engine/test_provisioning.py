@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from tenantcheck.config.environment import load_environment
 from tenantcheck.config.profile import Profile
 from tenantcheck.engine.canaries import CanaryScanner
 from tenantcheck.engine.http import Http
 from tenantcheck.engine.redaction import Redactor
-from tenantcheck.engine.tenants import RUN_TENANT, SignupProvisioner, planned_ids, tenant_labels
+from tenantcheck.engine.tenants import RUN_TENANT, SignupProvisioner, of_run, planned_ids, tenant_labels
 
 SIGNUP_PROFILE = {
     "name": "signup-app",
@@ -47,7 +48,7 @@ def test_planned_ids_carry_the_run_and_nest() -> None:
     env = load_environment("local")
     ids = planned_ids(env, "12345678", "", tenant_labels(3))
     assert ids == ["tc-12345678-a", "tc-12345678-ab", "tc-12345678-ac"]
-    assert all(RUN_TENANT.match(i).group(1) == "12345678" for i in ids)  # type: ignore[union-attr]
+    assert all(RUN_TENANT.match(i) and of_run(i, "12345678") for i in ids)
     assert planned_ids(env, "12345678", "w1", tenant_labels(2)) == ["tc-12345678-w1-a", "tc-12345678-w1-ab"]
 
 
@@ -55,3 +56,15 @@ def test_labels_stay_valid_beyond_26() -> None:
     labels = tenant_labels(30)
     assert labels[:2] == ["tenant-a", "tenant-b"] and labels[26:28] == ["tenant-aa", "tenant-ab"]
     assert len(set(labels)) == 30
+
+
+@pytest.mark.parametrize(("tenant_id", "run_id", "belongs"), [
+    ("tc-release-1-ab", "release-1", True),
+    ("tc-rel-w1-a", "rel", True),       # worker w1 of run rel
+    ("tc-rel-2-a", "rel", False),       # run rel-2, not rel
+    ("tc-rel-2-a", "rel-2", True),
+    ("tcseed-rel-a", "rel", False),     # seeded tenants are never a run's
+    ("tc-rel-a", "re", False),
+])
+def test_tenants_are_told_apart_by_run_id(tenant_id: str, run_id: str, belongs: bool) -> None:
+    assert of_run(tenant_id, run_id) is belongs

@@ -50,6 +50,8 @@ CONFIG_CASES: dict[str, tuple[str | bytes, str]] = {
     "profile-missing": (GOOD.replace('profile = "pom-bolt"', 'profile = "no-such-profile"'),
                         "profile 'no-such-profile' not found"),
     "not-a-url": (GOOD.replace("http://127.0.0.1:9", "127.0.0.1:9"), "base_url must be an http(s) URL"),
+    "unresolved-url-var": (GOOD.replace("http://127.0.0.1:9", "${TC_REL_URL_NOT_SET}"),
+                           "[target] base_url: environment variable TC_REL_URL_NOT_SET is not set"),
 }
 
 
@@ -65,6 +67,7 @@ def test_broken_configuration_exits_3_with_a_message(tmp_path: Path, name: str) 
         env.write_text(text.replace("{profile}", str(profile)))
     variables = {**os.environ, ADMIN_VAR: "admin-token-for-hostile-tests"}
     variables.pop("TC_REL_NOT_SET", None)
+    variables.pop("TC_REL_URL_NOT_SET", None)
     for command in (["run", "-q", "--env", str(env), "--report-dir", str(tmp_path / "reports")],
                     ["cleanup", "--stale", "--env", str(env)]):
         if command[0] == "cleanup" and name.startswith("profile"):
@@ -82,13 +85,21 @@ def test_broken_configuration_exits_3_with_a_message(tmp_path: Path, name: str) 
     (["--tenants", "1"], "--tenants must be at least 2"),
     (["--pairs", "some"], "--pairs 'some': use all, ring or random:K"),
     (["--env", "/"], "cannot be read"),
+    (["--no-such-option"], "tenantcheck run: unrecognized arguments: --no-such-option"),
+    (["--tenants", "x"], "tenantcheck run: argument --tenants: invalid int value: 'x'"),
+    (["--run-id", "ABC DEF"], "tenantcheck run: argument --run-id: 'ABC DEF' is not a run id"),
+    (["--run-id", "../../../tmp/x/escaped"], "argument --run-id: '../../../tmp/x/escaped' is not a run id"),
 ])
 def test_bad_options_exit_3_with_a_message(tmp_path: Path, args: list[str], expected: str) -> None:
-    completed = subprocess.run([*CLI, "run", "-q", "--report-dir", str(tmp_path), *args], capture_output=True,
-                               text=True, timeout=60, cwd=tmp_path)
+    """Given a bad option, one line on stderr says what is wrong (pytest's usage text is not shown)."""
+    completed = subprocess.run([*CLI, "run", "-q", "--report-dir", str(tmp_path / "reports"), *args],
+                               capture_output=True, text=True, timeout=60, cwd=tmp_path)
     output = completed.stdout + completed.stderr
     assert completed.returncode == 3 and expected in output, output
     assert "Traceback" not in output
+    assert len([line for line in completed.stderr.splitlines() if line.strip()]) == 1, completed.stderr
+    assert "usage:" not in output
+    assert list(tmp_path.iterdir()) == []  # no report, no run record
 
 
 @contextmanager

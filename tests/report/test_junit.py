@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from tenantcheck import tool_version
 from tenantcheck.report.junit import render_junit
 from tests.report.helpers import check, document, exchange, finding
 
@@ -38,6 +39,15 @@ def test_one_testcase_per_check_with_outcome_and_properties(findings_run):
     failed = sum(1 for item in doc["checks"] if item["verdict"] == "failed")
     assert failed > 0 and int(root.get("failures", "-1")) == failed
     assert properties(root.find("testsuite"))["run_id"] == doc["run_id"]
+    assert properties(root.find("testsuite"))["tenantcheck.version"] == doc["tool"]["version"] == tool_version()
+
+
+def test_a_report_without_a_tool_version_says_unknown():
+    """Given a report older than schema 1.1 (no "tool"), the property is there and says so."""
+    doc = document(check())
+    del doc["tool"]
+    root = ET.fromstring(b"".join(render_junit(doc)))
+    assert properties(root.find("testsuite"))["tenantcheck.version"] == "unknown"
 
 
 def test_hostile_text_survives_as_text():

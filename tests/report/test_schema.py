@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from tenantcheck import tool_version
 from tenantcheck.report import SCHEMA_PATH
 from tenantcheck.report.gating import Waiver, gate
 from tests.report.helpers import check, document, finding
@@ -28,7 +29,18 @@ def errors(validator: jsonschema.Draft202012Validator, doc: dict[str, Any]) -> l
 def test_real_report_with_findings_validates(validator, findings_run):
     doc = findings_run["document"]
     assert doc["findings"] and doc["verdict"]["verdict"] == "findings"
+    assert doc["schema_version"] == "1.1"
+    assert doc["tool"] == {"name": "tenantcheck", "version": tool_version()}
     assert errors(validator, doc) == []
+
+
+def test_tool_is_described_and_optional(validator):
+    """Given the tool field, the schema checks its shape; a 1.0 report without it still validates."""
+    doc = document(check())
+    assert doc["tool"] == {"name": "tenantcheck", "version": tool_version()}
+    assert errors(validator, {key: value for key, value in doc.items() if key != "tool"}) == []
+    assert errors(validator, doc | {"tool": {"name": "other", "version": "1"}}) != []
+    assert errors(validator, doc | {"tool": {"name": "tenantcheck"}}) != []
 
 
 def test_real_isolated_report_validates(validator, isolated_run):
@@ -47,13 +59,17 @@ def test_report_with_gate_section_validates(validator):
     assert errors(validator, doc) == []
 
 
+OPTIONAL_SINCE_1_0 = {"tool"}  # written by every report, optional for readers of older 1.x reports
+
+
 def test_schema_is_exact_about_the_builder(validator):
     """Given the schema's top level, it names exactly what build_document writes, plus the optional gate
-    and restore sections."""
+    and restore sections; what a minor version added is written but not required."""
     schema = validator.schema
     built = document(check())
     assert set(schema["properties"]) == set(built) | {"gate", "restore"}
-    assert set(schema["required"]) == set(built)
+    assert set(schema["required"]) == set(built) - OPTIONAL_SINCE_1_0
+    assert set(built) >= OPTIONAL_SINCE_1_0
     assert errors(validator, built | {"surprise": 1}) != []
 
 
