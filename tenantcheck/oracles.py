@@ -103,6 +103,21 @@ def items_of(check: Check, reply: Reply, world: World, operation: str) -> list[A
     return items
 
 
+def planted_data(world: World, victim: str, unseeded: Exception) -> str:
+    """Where the run seeded nothing (it writes nothing, or its creates failed): the victim's pre-existing
+    data, shown by the marker the environment says the operator planted in it, in the victim's own list."""
+    marker = world.planted.get(victim)
+    if marker is None:
+        raise Inconclusive(f"{victim} owns nothing this read could reveal ({unseeded}); in a run that writes "
+                           "nothing, plant a marker in its data and name it in [[provisioning.tenants]] marker")
+    if world.settings.profile.operation("projects.list") is None:
+        raise Inconclusive(f"{victim}'s planted marker cannot be checked: the profile has no projects.list")
+    if marker not in world.read(victim, "projects.list", {}).text:
+        raise Inconclusive(f"{victim} owns nothing this read could reveal: its own list does not show the "
+                           f"marker the environment names for it ({marker})")
+    return f"{victim}'s planted data (its own list shows {marker})"
+
+
 def victims_hold_data(world: World, check: Check, victims: Iterable[str]) -> None:
     """Evidence for a read that no one refuses (a list, a search, a probe, logs): every victim owns seeded
     data carrying its marker that the read could have shown. Without it the check is inconclusive: a
@@ -112,5 +127,5 @@ def victims_hold_data(world: World, check: Check, victims: Iterable[str]) -> Non
         try:
             held.append(f"{victim}'s project {world.seeded_project(victim).id}")
         except (Inconclusive, NotApplicable) as error:
-            raise Inconclusive(f"{victim} owns nothing this read could reveal ({error})") from None
+            held.append(planted_data(world, victim, error))
     check.rests_on("data", f"marked data of the victims was there to leak: {', '.join(held) or 'none'}")

@@ -29,6 +29,7 @@ from tenantcheck.config.tomlconfig import (
     secret_fields,
     variable_fields,
 )
+from tenantcheck.engine.canaries import MARKER
 from tenantcheck.errors import ConfigError
 
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
@@ -75,8 +76,19 @@ class StaticTenant(StrictModel):
     id: str
     key: SecretRef | None = None
     name: str | None = None
+    marker: str | None = Field(
+        default=None, description="a canary marker (tcm + 16 hex digits) the operator planted in this tenant's "
+        "data, for runs that write nothing: its own list must show it, and no one else may see it")
 
     _secret = secret_fields("key")
+
+    @field_validator("marker")
+    @classmethod
+    def _a_marker(cls, value: str | None) -> str | None:
+        if value is not None and not MARKER.fullmatch(value):
+            raise ValueError(f"marker {value!r} is not tcm + 16 hex digits (python -c 'import secrets; "
+                             "print(\"tcm\" + secrets.token_hex(8))')")
+        return value
 
     @field_validator("id")
     @classmethod

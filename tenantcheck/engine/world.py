@@ -135,6 +135,7 @@ class World:
     tenants: dict[str, Tenant] = field(default_factory=dict)
     seeds: dict[str, Seed] = field(default_factory=dict)
     default_seed: Seed | None = None  # the default tenant's, in a lenient environment
+    planted: dict[str, str] = field(default_factory=dict)  # label -> marker the operator put in its data
     created: list[tuple[str, str]] = field(default_factory=list)
     markers: dict[str, str] = field(default_factory=dict)
     path_markers: dict[str, str] = field(default_factory=dict)
@@ -418,6 +419,11 @@ class World:
         if secret:
             self.redactor.add(secret, secret_variable(label))
         tenant.actor = self.http.actor(label, self.auth(tenant))
+        planted = next((static.marker for static in self.settings.env.provisioning.tenants
+                        if static.id == tenant_id and static.marker), None)
+        if planted:  # pre-existing data the operator marked: a leak of it is a canary finding too
+            self.planted[label] = planted
+            self.scanner.register(planted, label)
 
     def _mark(self, owner: str, marker: str | None = None) -> None:
         """Give ``owner`` its markers: for names and contents, for file paths, and for search terms (see

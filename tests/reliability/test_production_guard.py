@@ -9,8 +9,11 @@ reached the target is counted in its access log (every tenant request writes one
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from pathlib import Path
+
+import httpx
 
 from tests.reliability.helpers import Run, Target, run_tenantcheck
 
@@ -109,3 +112,26 @@ def test_writes_with_the_flag_and_test_tenants_and_nothing_left(tmp_path: Path, 
     assert "create project" in writes_seen(target)
     assert rows_on(target) == 0  # every project the run made was removed; the tenants stay, as they came
     assert run.records() == []
+
+
+def test_planted_markers_back_the_read_only_checks(tmp_path: Path, target: Target) -> None:
+    """Given tenants whose pre-existing data carries a marker the environment names, a run that writes
+    nothing can back its answered probes with that data: they pass, resting on it, and the run is isolated."""
+    keys = {"TC_REL_KEY_A": target.create_tenant(TENANTS[0]), "TC_REL_KEY_B": target.create_tenant(TENANTS[1])}
+    markers = {}
+    for variable, key in keys.items():  # the operator's own data, made before the run
+        markers[variable] = "tcm" + secrets.token_hex(8)
+        made = httpx.post(f"{target.base_url}/api/projects", json={"name": f"planted {markers[variable]}"},
+                          headers={"Authorization": f"Bearer {key}"}, timeout=10)
+        assert made.status_code == 201, made.text
+    text = ENV.format(url=target.base_url, safety='allow_writes = false')
+    for variable, marker in markers.items():
+        text = text.replace(f'key = "${{{variable}}}"', f'key = "${{{variable}}}"\nmarker = "{marker}"')
+    env = tmp_path / "prod.toml"
+    env.write_text(text)
+    run = run_tenantcheck(tmp_path / "run", "--env", str(env), "-k", "TX-07", env=keys, secrets=target.secrets)
+    probes = [check for check in run.checks if check["case"] == "TX-07"]
+    assert probes and all(check["verdict"] == "passed" for check in probes), run.describe()
+    assert any("planted data" in check["rests_on"].get("data", "") for check in probes), run.describe()
+    assert run.code == 0 and run.verdict == "isolated", run.describe()
+    assert writes_seen(target) == ["create project"] * 2 and rows_on(target) == 2  # the planted ones only
