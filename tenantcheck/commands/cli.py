@@ -142,6 +142,10 @@ def run(args: list[str], *, prog: str = RUN) -> int:
         args = ["--capture=sys", *args]
     if not any(arg == "--assert" or arg.startswith("--assert=") for arg in args):
         args = ["--assert=plain", *args]
+    # A failed check is one line (its findings' titles); the harness's own traceback helps nobody reading
+    # a report. --tb=long (or any --tb) brings it back.
+    if not any(arg == "--tb" or arg.startswith("--tb=") for arg in args):
+        args = ["--tb=line", *args]
     try:
         code = pytest.main([str(suites), *args], plugins=[usage_guard()])
     except RunUsageError as error:

@@ -88,7 +88,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     run_id = config.getoption("tenantcheck_run_id") or secrets.token_hex(4)
     config.stash[RUN_KEY] = {"run_id": run_id, "base_url": env.target.base_url, "admin_token": None,
-                             "started": datetime.now(UTC).isoformat(timespec="seconds")}
+                             "started": datetime.now(UTC).isoformat(timespec="milliseconds")}
     collector = Collector(config)
     config.pluginmanager.register(collector, "tenantcheck-collector")
     if config.pluginmanager.hasplugin("xdist"):

@@ -18,12 +18,15 @@ import pytest
 from tenantcheck.catalog import SEVERITY_ORDER
 from tenantcheck.findings import CheckResult, Finding
 from tenantcheck.plugin.stash import BASELINE_KEY, ENV_KEY, MANIFEST_KEY, PROFILE_KEY, RUN_KEY, WAIVERS_KEY
+from tenantcheck.report.allure_labels import mark_inconclusive_broken
 from tenantcheck.report.gating import Gate
 from tenantcheck.run.memory import release_free_memory
 from tenantcheck.verdict import EXIT_CONFIG, EXIT_INCONCLUSIVE, RunVerdict, decide
 
 # One report stands in for every passed check in the terminal's stats, which the summary line only counts.
 PASSED_STAND_IN = pytest.TestReport("", ("", None, ""), {}, "passed", None, "call")
+SHOWN_FINDINGS = 10
+SHOWN_UNDECIDED = 5
 TRANSFER = ("tenantcheck", "tenantcheck_cleanup", "tenantcheck_tenants", "tenantcheck_stats", "tenantcheck_orphans")
 
 
@@ -111,7 +114,7 @@ class Collector:
         results = sorted(self.results.values(), key=lambda r: r.check)
         self.verdict = decide(results, self.orphans.values(), selected=self.total)
         run: dict[str, Any] = self.config.stash[RUN_KEY]
-        run["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+        run["finished"] = datetime.now(UTC).isoformat(timespec="milliseconds")
         run["cleanup_problems"] = self.cleanup_problems
         env = self.config.stash[ENV_KEY]
         totals = {key: sum(worker.get(key, 0) for worker in self.stats.values()) for key in ("requests", "retried")}
@@ -129,6 +132,11 @@ class Collector:
         elif exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR) and code == 0:
             code = EXIT_INCONCLUSIVE
         paths = write_reports(report_dir(self.config), document)
+        alluredir = self.config.getoption("allure_report_dir", None)
+        if alluredir:
+            undecided = {name: result.reason for result in results if result.verdict == "inconclusive"
+                         for name in (result.check, result.nodeid.rsplit("::", 1)[-1])}
+            mark_inconclusive_broken(Path(alluredir), undecided)
         self.report_path = str(paths["html"])
         self.document = document
         self.exit_code = code
@@ -151,19 +159,33 @@ class Collector:
         if findings:
             tr.write_line("")
             tr.write_line(f"  {len(findings)} finding(s), most severe first:")
-            for finding in findings[:10]:
+            for finding in findings[:SHOWN_FINDINGS]:
                 tr.write_line(f"  [{finding.severity}] {finding.check}: {finding.title}", red=True)
+            more(tr, len(findings) - SHOWN_FINDINGS, "finding(s)", self.report_path)
         undecided = [r for r in self.results.values() if r.verdict == "inconclusive"]
-        for result in undecided[:5]:
+        for result in undecided[:SHOWN_UNDECIDED]:
             tr.write_line(f"  [inconclusive] {result.check}: {result.reason}", yellow=True)
-        markup = {"isolated": {"green": True}, "findings": {"red": True}}.get(self.verdict.verdict, {"yellow": True})
-        tr.write_line("")
-        tr.write_line(f"VERDICT: {self.verdict.verdict.upper()} ({self.verdict.reason})", bold=True, **markup)
-        if self.gate is not None and "gate" in self.document:
-            tr.write_line(f"GATE: {self.gate.outcome} ({self.gate.reason})", bold=True)
+        more(tr, len(undecided) - SHOWN_UNDECIDED, "inconclusive check(s)", self.report_path)
         for problem in self.cleanup_problems:
             tr.write_line(f"  left on the target: {problem} (tenantcheck cleanup --run-id ...)", yellow=True)
-        tr.write_line(f"exit code {self.exit_code}; report: {self.report_path}")
+        tr.write_line(f"report: {self.report_path}")
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """The verdict is the last thing a run prints, after pytest's own summary line."""
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if self.verdict is None or reporter is None:
+            return
+        markup = {"isolated": {"green": True}, "findings": {"red": True}}.get(self.verdict.verdict, {"yellow": True})
+        if self.gate is not None and "gate" in self.document:
+            reporter.write_line(f"GATE: {self.gate.outcome} ({self.gate.reason})", bold=True)
+        reporter.write_line(f"VERDICT: {self.verdict.verdict.upper()} ({self.verdict.reason}); exit code "
+                            f"{self.exit_code}", bold=True, **markup)
+
+
+def more(reporter: Any, hidden: int, what: str, report: str | None) -> None:
+    """The line that says how much of a cut list is only in the report."""
+    if hidden > 0:
+        reporter.write_line(f"  ... and {hidden} more {what} in the report ({report})")
 
 
 def report_dir(config: pytest.Config) -> Path:

@@ -25,14 +25,17 @@ from tenantcheck.plugin.stash import (
     WORLD_KEY,
     active,
 )
-from tenantcheck.report.allure_labels import label_check
+from tenantcheck.report.allure_labels import attach_findings, label_check
 from tenantcheck.run.recording import CheckContext
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if check_context(item) is None:
+    context = check_context(item)
+    if context is None:
         return
+    if item.config.getoption("allure_report_dir", None):
+        label_check(context)  # before its fixtures: a check that cannot even set up is labelled too
     missing = first_missing_need(item)
     if missing:
         raise NotApplicable(missing)
@@ -89,7 +92,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             result = yield
     finally:
         if item.config.getoption("allure_report_dir", None):
-            label_check(context)
+            attach_findings(context)
     if context.findings:  # the canary hook found a leak in a check whose own oracles passed
         raise AssertionError("; ".join(f"[{f.severity}] {f.title}" for f in context.findings))
     if not context.rests_on:  # no pass without evidence (tenantcheck.findings.Evidence)

@@ -1,8 +1,10 @@
 """``junit.xml``: one test case per check, for CI systems that show JUnit (GitLab, Jenkins, Azure, ...).
 
 Classname is the case id, so CI groups checks by catalog case; name is the check id. A failed check
-carries its findings' titles; inconclusive and not-applicable checks are skipped with their reason (a CI
-that counts skips then shows the run did not prove everything). Built with ``xml.etree`` so hostile text
+carries its findings' titles; an inconclusive check is an ``<error type="inconclusive">`` (an unreachable
+target must not read as "0 failures, 144 skipped" on a dashboard); a not-applicable one is skipped with
+its reason. The suite's time is the run's wall time: checks overlap, so the sum of their times is not.
+Built with ``xml.etree`` so hostile text
 from evidence is escaped by the serializer, never by hand.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from tenantcheck.catalog import SEVERITY_ORDER
@@ -31,11 +34,9 @@ def render_junit(document: dict[str, Any]) -> Iterator[bytes]:
     findings = {str(item.get("fingerprint")): item for item in document.get("findings", [])}
     checks = document.get("checks", [])
     verdicts = [str(check.get("verdict")) for check in checks]
-    failures = verdicts.count("failed")
-    skipped = sum(1 for verdict in verdicts if verdict in ("inconclusive", "not-applicable"))
-    total_time = f"{sum(float(check.get('duration') or 0) for check in checks):.3f}"
-    counts = {"tests": str(len(checks)), "failures": str(failures), "errors": "0", "skipped": str(skipped),
-              "time": total_time}
+    counts = {"tests": str(len(checks)), "failures": str(verdicts.count("failed")),
+              "errors": str(verdicts.count("inconclusive")), "skipped": str(verdicts.count("not-applicable")),
+              "time": f"{wall_time(document):.3f}"}
 
     root = ET.Element("testsuites", {"name": "tenantcheck", **counts})
     suite = ET.SubElement(root, "testsuite", {
@@ -80,10 +81,25 @@ def testcase(check: dict[str, Any], findings: dict[str, dict[str, Any]]) -> ET.E
         titles = [f"[{item.get('severity')}] {item.get('title')}" for item in own] or [str(check.get("reason"))]
         failure = ET.SubElement(element, "failure", {"message": clean("; ".join(titles)), "type": "isolation"})
         failure.text = clean("\n\n".join(describe(item) for item in own) or check.get("reason"))
-    elif verdict in ("inconclusive", "not-applicable"):
-        ET.SubElement(element, "skipped", {"message": clean(f"{verdict}: {check.get('reason', '')}"),
-                                           "type": str(verdict)})
+    elif verdict == "inconclusive":
+        error = ET.SubElement(element, "error", {"message": clean(f"inconclusive: {check.get('reason', '')}"),
+                                                 "type": "inconclusive"})
+        error.text = clean(f"isolation could not be shown: {check.get('reason', '')}")
+    elif verdict == "not-applicable":
+        ET.SubElement(element, "skipped", {"message": clean(f"not-applicable: {check.get('reason', '')}"),
+                                           "type": "not-applicable"})
     return element
+
+
+def wall_time(document: dict[str, Any]) -> float:
+    """Seconds from the run's start to its end (the checks' own times overlap); their sum when the
+    document does not say (an older report)."""
+    try:
+        started = datetime.fromisoformat(str(document["started"]))
+        finished = datetime.fromisoformat(str(document["finished"]))
+    except (KeyError, ValueError):
+        return sum(float(check.get("duration") or 0) for check in document.get("checks", []))
+    return max((finished - started).total_seconds(), 0.0)
 
 
 def describe(finding: dict[str, Any]) -> str:

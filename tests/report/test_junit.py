@@ -31,10 +31,14 @@ def test_one_testcase_per_check_with_outcome_and_properties(findings_run):
             message = case.find("failure").get("message", "")
             assert all(titles[fp] in message for fp in item["findings"])
             assert props["severity"] in {severities[fp] for fp in item["findings"]}
-        elif item["verdict"] in ("inconclusive", "not-applicable"):
+        elif item["verdict"] == "inconclusive":  # an error, not a skip: a dashboard must not read it as fine
+            error = case.find("error")
+            assert error.get("type") == "inconclusive" and item["reason"] in error.get("message", "")
+            assert case.find("skipped") is None
+        elif item["verdict"] == "not-applicable":
             assert item["reason"] in case.find("skipped").get("message", "")
         else:
-            assert case.find("failure") is None and case.find("skipped") is None
+            assert case.find("failure") is None and case.find("skipped") is None and case.find("error") is None
             assert props["severity"] == "none"
     failed = sum(1 for item in doc["checks"] if item["verdict"] == "failed")
     assert failed > 0 and int(root.get("failures", "-1")) == failed
@@ -62,5 +66,17 @@ def test_hostile_text_survives_as_text():
     failure = next(case.find("failure") for case in cases if case.find("failure") is not None)
     assert 'leak <failure message="x"/> & "quotes" ]]> \ufffd\ufffd end' in failure.get("message", "")
     assert "curl 'http://127.0.0.1:9/<x>'" in (failure.text or "")
-    skipped = next(case.find("skipped") for case in cases if case.find("skipped") is not None)
-    assert skipped.get("message") == "inconclusive: <timeout> & 5xx"
+    error = next(case.find("error") for case in cases if case.find("error") is not None)
+    assert error.get("message") == "inconclusive: <timeout> & 5xx"
+
+
+def test_counts_and_time_are_the_runs():
+    """Given overlapping checks, the suite's time is the run's wall time, not the sum; inconclusive checks
+    count as errors and not-applicable ones as skipped."""
+    doc = document(check(verdict="inconclusive", reason="timeout"),
+                   check(verdict="not-applicable", reason="no inspector", attacker="tenant-b"),
+                   check(verdict="passed", attacker="tenant-c"))
+    doc["started"], doc["finished"] = "2026-12-01T10:00:00.000+00:00", "2026-12-01T10:00:04.250+00:00"
+    suite = ET.fromstring(b"".join(render_junit(doc))).find("testsuite")
+    assert (suite.get("errors"), suite.get("skipped"), suite.get("failures")) == ("1", "1", "0")
+    assert suite.get("time") == "4.250"
