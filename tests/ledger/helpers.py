@@ -3,7 +3,6 @@ and concurrent bursts, markers and the error shape."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import uuid
 from contextlib import closing
@@ -13,7 +12,7 @@ from typing import Any
 import httpx
 
 from tenantcheck.ledger import RunningLedger
-from tests.servers import IdentityClient
+from tests.servers import IdentityClient, burst
 
 TIMEOUT = httpx.Timeout(10.0)
 PASSWORD = "correct horse battery"
@@ -106,21 +105,7 @@ class Target:
 
     def burst(self, calls: list[tuple[Org, str]]) -> list[httpx.Response]:
         """GET every (org, path) at once, concurrently; the responses in the same order."""
-
-        async def run() -> list[httpx.Response]:
-            limits = httpx.Limits(max_connections=8)
-            clients = {
-                org.org_id: httpx.AsyncClient(base_url=self.running.base_url, headers=org.client.identity,
-                                              timeout=30, verify=False, limits=limits)
-                for org, _ in calls
-            }
-            try:
-                return list(await asyncio.gather(*(clients[org.org_id].get(path) for org, path in calls)))
-            finally:
-                for client in clients.values():
-                    await client.aclose()
-
-        return asyncio.run(run())
+        return burst(self.running.base_url, [(org.client, path) for org, path in calls])
 
     def close(self) -> None:
         self.http.close()

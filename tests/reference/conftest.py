@@ -6,7 +6,6 @@ Servers are expensive compared with tenants, so one server per configuration liv
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,7 +17,7 @@ import httpx
 import pytest
 
 from tenantcheck.reference import ReferenceConfig, RunningReference, running_reference
-from tests.servers import IdentityClient, started_once
+from tests.servers import IdentityClient, burst, started_once
 
 TIMEOUT = httpx.Timeout(10.0)
 
@@ -119,24 +118,7 @@ class Target:
 
     def burst(self, calls: list[tuple[Tenant, str]]) -> list[httpx.Response]:
         """GET every (tenant, path) at once, concurrently; the responses in the same order."""
-
-        async def run() -> list[httpx.Response]:
-            # One small pool per tenant: a single pool with hundreds of queued requests makes httpx crawl.
-            # verify=False: plain http anyway, and it skips building an SSL context per client (~50 ms).
-            limits = httpx.Limits(max_connections=8)
-            clients = {
-                t.tenant_id: httpx.AsyncClient(
-                    base_url=self.ref.base_url, headers=t.identity, timeout=30, verify=False, limits=limits
-                )
-                for t, _ in calls
-            }
-            try:
-                return list(await asyncio.gather(*(clients[t.tenant_id].get(path) for t, path in calls)))
-            finally:
-                for client in clients.values():
-                    await client.aclose()
-
-        return asyncio.run(run())
+        return burst(self.ref.base_url, [(tenant.client, path) for tenant, path in calls])
 
     def close(self) -> None:
         self.http.close()
