@@ -27,10 +27,49 @@ class RunVerdict:
     unproven_cases: tuple[str, ...] = ()
 
 
-def decide(results: Iterable[CheckResult], extra_findings: Iterable[Finding] = (), *, selected: int = 0) -> RunVerdict:
-    """``selected``: how many checks the run selected; fewer results mean the run stopped before some ran."""
-    results = list(results)
-    extra = list(extra_findings)
+@dataclass(frozen=True, kw_only=True)
+class Selection:
+    """What a run covered of the catalog it could run: a ``-k``, ``-m`` or ``--pairs`` run proves isolation
+    for what it selected, never for the whole service."""
+
+    cases: tuple[str, ...] = ()  # cases with at least one selected check
+    left_out_cases: tuple[str, ...] = ()  # cases whose every check was left out
+    left_out_checks: int = 0  # checks deselected (-k, -m, --deselect)
+    pairs: str = "all"  # attacker/victim pairs tried: all | ring | random:K
+
+    @property
+    def complete(self) -> bool:
+        return not self.left_out_checks and self.pairs == "all"
+
+    def describe(self) -> str:
+        """``1 of 15 cases, 130 checks left out, pairs: ring``"""
+        parts = [f"{len(self.cases)} of {len(self.cases) + len(self.left_out_cases)} cases"]
+        if self.left_out_checks:
+            parts.append(f"{self.left_out_checks} checks left out")
+        if self.pairs != "all":
+            parts.append(f"pairs: {self.pairs}")
+        return ", ".join(parts)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"complete": self.complete, "cases": list(self.cases), "left_out_cases": list(self.left_out_cases),
+                "left_out_checks": self.left_out_checks, "pairs": self.pairs}
+
+
+def decide(results: Iterable[CheckResult], extra_findings: Iterable[Finding] = (), *, selected: int = 0,
+           selection: Selection | None = None) -> RunVerdict:
+    """``selected``: how many checks the run selected; fewer results mean the run stopped before some ran.
+    ``selection``: what the run covered; a partial run says so in its reason (the exit code is the same)."""
+    verdict = _decide(list(results), list(extra_findings), selected)
+    if selection is None or selection.complete:
+        return verdict
+    scope = f"the selected checks only: {selection.describe()}"
+    reason = f"{verdict.verdict} for {scope}; {verdict.reason}" if verdict.verdict == "isolated" \
+        else f"{verdict.reason} ({scope})"
+    return RunVerdict(verdict=verdict.verdict, exit_code=verdict.exit_code, reason=reason, counts=verdict.counts,
+                      unproven_cases=verdict.unproven_cases)
+
+
+def _decide(results: list[CheckResult], extra: list[Finding], selected: int) -> RunVerdict:
     counts = Counter(result.verdict for result in results)
     by_case: dict[str, Counter[str]] = {}
     for result in results:

@@ -141,6 +141,12 @@ class FixedProvisioner:
         """Nothing to remove: the tenant outlives the run; its objects are deleted one by one."""
 
 
+def pair_sampling(chosen: str | None, tenants: int) -> str:
+    """The attacker/victim pairs a run tries: ``--pairs`` if given, else every pair up to five tenants and
+    a ring above (pairs grow with N squared)."""
+    return chosen or ("all" if tenants <= 5 else "ring")
+
+
 def planned_ids(env: Environment, run_id: str, worker: str, labels: list[str], prefix: str = "tc") -> list[str]:
     """The tenant ids a run will use: the environment's static tenants, or ids made from the run id."""
     if env.provisioning.method == "static":

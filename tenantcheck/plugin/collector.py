@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 
 from tenantcheck.catalog import SEVERITY_ORDER
+from tenantcheck.engine.tenants import pair_sampling
 from tenantcheck.findings import CheckResult, Finding
 from tenantcheck.plugin.stash import BASELINE_KEY, ENV_KEY, MANIFEST_KEY, PROFILE_KEY, RUN_KEY, WAIVERS_KEY
 from tenantcheck.report.allure_labels import mark_inconclusive_broken
 from tenantcheck.report.gating import Gate
 from tenantcheck.run.memory import release_free_memory
-from tenantcheck.verdict import EXIT_CONFIG, EXIT_INCONCLUSIVE, RunVerdict, decide
+from tenantcheck.verdict import EXIT_CONFIG, EXIT_INCONCLUSIVE, RunVerdict, Selection, decide
 
 # One report stands in for every passed check in the terminal's stats, which the summary line only counts.
 PASSED_STAND_IN = pytest.TestReport("", ("", None, ""), {}, "passed", None, "call")
@@ -43,11 +44,24 @@ class Collector:
         self.tenants: dict[str, set[str]] = {}
         self.stats: dict[str, dict[str, int]] = {}
         self.total = 0
+        self.deselected: Counter[str] = Counter()  # case -> checks left out of this run
+        self.selected_cases: set[str] = set()
         self.cleanup_problems: list[str] = []
         self._last_progress = time.monotonic()
 
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        """Checks ``-k``, ``-m`` or ``--deselect`` left out (restore checks outside ``verify`` are not the
+        run's to choose: they never count)."""
+        verify = self.config.stash[MANIFEST_KEY] is not None
+        for item in items:
+            marker = item.get_closest_marker("case")
+            if marker is not None and (verify or not str(marker.args[0]).startswith("RV-")):
+                self.deselected[str(marker.args[0])] += 1
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.total = len(session.items)
+        self.selected_cases = {str(marker.args[0]) for item in session.items
+                               if (marker := item.get_closest_marker("case")) is not None}
         self._last_progress = time.monotonic()
 
     def progress(self) -> None:
@@ -112,7 +126,12 @@ class Collector:
             return
         release_free_memory()  # what the checks freed, before the report's document is built
         results = sorted(self.results.values(), key=lambda r: r.check)
-        self.verdict = decide(results, self.orphans.values(), selected=self.total)
+        selection = Selection(
+            cases=tuple(sorted(self.selected_cases)), left_out_checks=sum(self.deselected.values()),
+            left_out_cases=tuple(sorted(set(self.deselected) - self.selected_cases)),
+            pairs=pair_sampling(self.config.getoption("tenantcheck_pairs"),
+                                self.config.getoption("tenantcheck_tenants")))
+        self.verdict = decide(results, self.orphans.values(), selected=self.total, selection=selection)
         run: dict[str, Any] = self.config.stash[RUN_KEY]
         run["finished"] = datetime.now(UTC).isoformat(timespec="milliseconds")
         run["cleanup_problems"] = self.cleanup_problems
@@ -121,7 +140,7 @@ class Collector:
         document = build_document(run=run, environment=env.name, profile=self.config.stash[PROFILE_KEY].name,
                                   flaws=list(env.target.flaws), tenants=self.tenants, stats=totals,
                                   results=results, findings=self.findings, verdict=self.verdict,
-                                  manifest=self.config.stash[MANIFEST_KEY])
+                                  manifest=self.config.stash[MANIFEST_KEY], selection=selection)
         baseline, waivers = self.config.stash[BASELINE_KEY], self.config.stash[WAIVERS_KEY]
         self.gate = gate(document, baseline=baseline, waivers=waivers, today=datetime.now(UTC).date())
         if baseline is not None or waivers:

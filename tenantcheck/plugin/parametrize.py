@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tenantcheck.engine.checks import Subject
-from tenantcheck.engine.tenants import tenant_labels
+from tenantcheck.engine.tenants import pair_sampling, tenant_labels
 from tenantcheck.plugin.stash import MANIFEST_KEY, RUN_KEY
 
 
@@ -22,7 +22,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if options.get("pairs") == "seeded":
         manifest = metafunc.config.stash.get(MANIFEST_KEY, None)
         labels = [tenant.label for tenant in manifest.tenants] if manifest else []
-    sampling = metafunc.config.getoption("tenantcheck_pairs") or ("all" if len(labels) <= 5 else "ring")
+    sampling = pair_sampling(metafunc.config.getoption("tenantcheck_pairs"), len(labels))
     seed = metafunc.config.stash[RUN_KEY]["run_id"] if RUN_KEY in metafunc.config.stash else ""
     subjects = list(expand(labels, options, cross_pairs(labels, sampling, seed)))
     metafunc.parametrize("subject", subjects, ids=[subject.id for subject in subjects])

@@ -13,7 +13,7 @@ from tenantcheck import tool_version
 from tenantcheck.catalog import CASES
 from tenantcheck.findings import CheckResult, Finding
 from tenantcheck.restore.manifest import Manifest
-from tenantcheck.verdict import RunVerdict, decide
+from tenantcheck.verdict import RunVerdict, Selection, decide
 
 SCHEMA_VERSION = "1.1"  # 1.1: "tool" (the name and version of the tenantcheck that wrote it)
 
@@ -31,6 +31,7 @@ def build_document(
     verdict: RunVerdict,
     manifest: Manifest | None = None,
     version: str | None = None,
+    selection: Selection | None = None,
 ) -> dict[str, Any]:
     """The report; ``version``: the tool's (default: this tenantcheck's, ``tenantcheck.tool_version``)."""
     per_case: dict[str, Counter[str]] = {}
@@ -56,6 +57,8 @@ def build_document(
         "findings": [finding.to_dict() for finding in findings],
         "cleanup_problems": run.get("cleanup_problems", []),
     }
+    if selection is not None:
+        document["selection"] = selection.to_dict()
     if manifest is not None:
         document["restore"] = restore_section(manifest, results)
     return document

@@ -50,7 +50,8 @@ def render_junit(document: dict[str, Any]) -> Iterator[bytes]:
                         ("profile", document.get("profile")), ("target_url", document.get("target_url")),
                         ("schema_version", document.get("schema_version")), ("verdict", verdict.get("verdict")),
                         ("exit_code", gate.get("exit_code", verdict.get("exit_code"))),
-                        ("tenantcheck.version", tool_version(document) or "unknown")):
+                        ("tenantcheck.version", tool_version(document) or "unknown"),
+                        ("selection", selection_text(document))):
         ET.SubElement(properties, "property", {"name": name, "value": clean(value)})
     ET.indent(root)
     frame = ET.tostring(root, encoding="utf-8", xml_declaration=True)
@@ -89,6 +90,19 @@ def testcase(check: dict[str, Any], findings: dict[str, dict[str, Any]]) -> ET.E
         ET.SubElement(element, "skipped", {"message": clean(f"not-applicable: {check.get('reason', '')}"),
                                            "type": "not-applicable"})
     return element
+
+
+def selection_text(document: dict[str, Any]) -> str:
+    """``complete``, or what a partial run covered (``TC-04 of 15 cases, 130 checks left out``)."""
+    selection = document.get("selection")
+    if not selection:
+        return "not recorded"
+    if selection.get("complete"):
+        return "complete"
+    cases = selection.get("cases", [])
+    total = len(cases) + len(selection.get("left_out_cases", []))
+    return (f"{', '.join(cases)} ({len(cases)} of {total} cases), {selection.get('left_out_checks', 0)} checks "
+            f"left out, pairs: {selection.get('pairs', '?')}")
 
 
 def wall_time(document: dict[str, Any]) -> float:

@@ -67,7 +67,7 @@ def test_schema_is_exact_about_the_builder(validator):
     and restore sections; what a minor version added is written but not required."""
     schema = validator.schema
     built = document(check())
-    assert set(schema["properties"]) == set(built) | {"gate", "restore"}
+    assert set(schema["properties"]) == set(built) | {"gate", "restore", "selection"}
     assert set(schema["required"]) == set(built) - OPTIONAL_SINCE_1_0
     assert set(built) >= OPTIONAL_SINCE_1_0
     assert errors(validator, built | {"surprise": 1}) != []
