@@ -4,9 +4,10 @@ speaks as one identity through a shared httpx client, and targets started once p
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, ExitStack
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any, Protocol, TypeVar
 
 import httpx
@@ -91,3 +92,26 @@ def burst(base_url: str, calls: list[tuple[IdentityClient, str]]) -> list[httpx.
                 await client.aclose()
 
     return asyncio.run(run())
+
+
+@contextmanager
+def silent_port() -> Iterator[socket.socket]:
+    """A loopback port that answers nothing but counts who connected (``connections``): proof that a
+    command stopped before it sent anything."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        sock.setblocking(False)
+        yield sock
+
+
+def connections(sock: socket.socket) -> int:
+    """How many connections reached ``sock`` so far (each is accepted and closed)."""
+    count = 0
+    while True:
+        try:
+            accepted, _ = sock.accept()
+        except BlockingIOError:
+            return count
+        accepted.close()
+        count += 1

@@ -15,6 +15,7 @@ from tenantcheck.config.environment import TENANT_ID, Environment
 from tenantcheck.config.runid import RUN_ID, check_run_id
 from tenantcheck.engine.tenants import planned_ids, tenant_labels
 from tenantcheck.errors import ConfigError
+from tests.servers import connections, silent_port
 
 CLI = [sys.executable, "-m", "tenantcheck"]
 PATTERN = r"^[a-z0-9][a-z0-9-]{2,31}$"
@@ -23,23 +24,9 @@ RULE = f"use 3 to 32 lowercase letters, digits and '-', starting with a letter o
 
 @pytest.fixture
 def listener() -> Iterator[socket.socket]:
-    """A TCP port nobody answers on, to prove no request was even tried."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(8)
-        sock.setblocking(False)
+    """A target port that answers nothing: no request may even be tried."""
+    with silent_port() as sock:
         yield sock
-
-
-def connections(sock: socket.socket) -> int:
-    count = 0
-    while True:
-        try:
-            accepted, _ = sock.accept()
-        except BlockingIOError:
-            return count
-        accepted.close()
-        count += 1
 
 
 @pytest.mark.parametrize("run_id", ["../../../tmp/x/escaped", "ABC DEF", "ab", "a" * 33, "-abc", "abc_def"])

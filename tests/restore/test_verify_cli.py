@@ -15,6 +15,7 @@ import pytest
 from tenantcheck.errors import ConfigError
 from tenantcheck.plugin import check_seed_keys
 from tenantcheck.restore.manifest import Manifest, SeededTenant, write_manifest
+from tests.servers import connections, silent_port
 
 CLI = [sys.executable, "-m", "tenantcheck"]
 KEY_A, KEY_B = "TENANTCHECK_SEED_KEY_TENANT_A", "TENANTCHECK_SEED_KEY_TENANT_B"
@@ -39,20 +40,9 @@ def lines(completed: subprocess.CompletedProcess[str]) -> list[str]:
 
 @pytest.fixture
 def listener() -> Iterator[socket.socket]:
-    """The restored environment's target: a port that records whether anyone connected."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(8)
-        sock.setblocking(False)
+    """A target port that answers nothing: no request may even be tried."""
+    with silent_port() as sock:
         yield sock
-
-
-def connected(sock: socket.socket) -> bool:
-    try:
-        sock.accept()[0].close()
-    except BlockingIOError:
-        return False
-    return True
 
 
 @pytest.fixture
@@ -89,7 +79,7 @@ def test_missing_keys_stop_verify_before_anything_runs(project: Path, listener: 
         f"Exit: tenantcheck: the seeded tenants' keys are not set: {KEY_A}, {KEY_B} (`source` the keys file "
         "`tenantcheck seed` wrote, by default m.keys.env)",
     ]
-    assert not connected(listener)
+    assert connections(listener) == 0
     assert not (project / "reports").exists() and not (project / ".tenantcheck").exists()
 
 
@@ -99,7 +89,7 @@ def test_only_the_missing_key_is_named(project: Path, listener: socket.socket) -
     assert completed.returncode == 3, completed.stdout + completed.stderr
     assert lines(completed) == [f"Exit: tenantcheck: the seeded tenants' keys are not set: {KEY_B} (`source` the "
                                 "keys file `tenantcheck seed` wrote, by default m.keys.env)"]
-    assert not connected(listener)
+    assert connections(listener) == 0
 
 
 def test_an_unknown_manifest_environment_exits_3(tmp_path: Path) -> None:
