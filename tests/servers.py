@@ -1,16 +1,23 @@
-"""What the test suites of both reference apps (the Pom Bolt-shaped target and Ledger) share: a client that
-speaks as one identity through a shared httpx client, and targets started once per configuration."""
+"""What the harness's tests share about servers: markers, a client that speaks as one identity through a
+shared httpx client, targets started once per configuration, concurrent bursts (the suites of both
+reference apps), and a port that proves nothing was sent."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from typing import Any, Protocol, TypeVar
 
 import httpx
+
+
+def marker(label: str = "mk") -> str:
+    """A unique word (a canary) that only the data of one test contains."""
+    return f"{label}{uuid.uuid4().hex[:12]}"
 
 
 class IdentityClient:

@@ -12,15 +12,10 @@ from typing import Any
 import httpx
 
 from tenantcheck.ledger import RunningLedger
-from tests.servers import IdentityClient, burst
+from tests.servers import IdentityClient, burst, marker
 
 TIMEOUT = httpx.Timeout(10.0)
 PASSWORD = "correct horse battery"
-
-
-def marker(label: str = "mk") -> str:
-    """A unique word (a canary) that only the data of one test contains."""
-    return f"{label}{uuid.uuid4().hex[:12]}"
 
 
 @dataclass

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.ledger.helpers import marker
+from tests.servers import marker
 
 ORGS = 8
 PER_ORG = 28

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from tests.ledger.helpers import PASSWORD, error_of, marker
+from tests.ledger.helpers import PASSWORD, error_of
+from tests.servers import marker
 
 # --- health, sign-up, login, sessions ------------------------------------------------------------------
 

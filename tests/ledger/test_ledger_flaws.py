@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from tenantcheck.ledger import FLAWS
-from tests.ledger.helpers import Target, marker
+from tests.ledger.helpers import Target
+from tests.servers import marker
 
 
 def list_unfiltered(target: Target) -> bool:

@@ -17,14 +17,9 @@ import httpx
 import pytest
 
 from tenantcheck.reference import ReferenceConfig, RunningReference, running_reference
-from tests.servers import IdentityClient, burst, started_once
+from tests.servers import IdentityClient, burst, marker, started_once
 
 TIMEOUT = httpx.Timeout(10.0)
-
-
-def marker(label: str = "mk") -> str:
-    """A unique word (a canary) that only the data of one test contains."""
-    return f"{label}{uuid.uuid4().hex[:12]}"
 
 
 @dataclass
