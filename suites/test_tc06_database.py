@@ -15,27 +15,31 @@ import pytest
 from tenantcheck.engine.checks import Check, Subject
 from tenantcheck.engine.http import Reply
 from tenantcheck.engine.world import World
+from tenantcheck.families import main_resource
 from tenantcheck.inspectors import StorageInspector
 from tenantcheck.inspectors.queries import DATA_TABLES, failed_accesses, poll, rows_of_projects
 from tenantcheck.oracles import denied, ok, owner_field_is
 
 
 @pytest.mark.case("TC-06")
-@pytest.mark.over(operations=["projects.create"], variants=["api"], pairs="each")
+@pytest.mark.over(operations=main_resource("create"), variants=["api"], pairs="each")
 def test_created_objects_carry_creator(world: World, check: Check, subject: Subject) -> None:
-    owner = subject.attacker
+    owner, operation = subject.attacker, str(subject.operation)
     assert owner is not None
-    reply, project_id, created = world.create_project(owner, world.values(owner))
-    owner_field_is(world, check, reply, created, owner, what="a project", resource="projects")
-    reread = world.read(owner, "projects.get", {"id": project_id})
+    resource = world.main
+    reply, obj = world.create(owner, resource, world.values(owner, resource))
+    owner_field_is(world, check, reply, reply.object(world.operation(operation)), owner,
+                   what=f"a {resource} object", resource=resource)
+    getter = f"{resource}.{world.spec(resource).getter}"
+    reread = world.read(owner, getter, obj.address)
     if not ok(reread):
         check.fail(oracle="ownership", severity="high", replies=[reply, reread],
-                   title=f"a project created by {owner} is not readable by {owner}",
+                   title=f"a {resource} object created by {owner} is not readable by {owner}",
                    detail=f"create answered {reply.status}, the creator's read {reread.status}: "
-                   "the row was stored under another tenant id")
-    owner_field_is(world, check, reread, reread.object(world.operation("projects.get")), owner,
-                   what="a project", resource="projects")
-    check.rests_on("data", f"{owner} read back the project {project_id} it created")
+                   "it was stored under another tenant id")
+    owner_field_is(world, check, reread, reread.object(world.operation(getter)), owner,
+                   what=f"a {resource} object", resource=resource)
+    check.rests_on("data", f"{owner} read back {obj.describe()} it created")
 
 
 def is_failure(value: Any) -> bool:
@@ -43,20 +47,20 @@ def is_failure(value: Any) -> bool:
 
 
 @pytest.mark.case("TC-06")
-@pytest.mark.over(operations=["projects.get"], variants=["audit"])
+@pytest.mark.over(operations=main_resource("get"), variants=["audit"])
 def test_denied_attempts_are_logged(world: World, check: Check, subject: Subject) -> None:
     attacker, victim = subject.attacker, subject.victim
     assert attacker and victim
-    project = world.seeded_project(victim)
+    project = world.seeded(victim, world.main)
     logs = world.settings.profile.operation("admin.access_logs") if world.admin else None
     reader = world.admin if logs else None
     if logs is None:
         logs, reader = world.operation("api.access_logs"), world.actor(attacker)
     assert reader is not None
-    attempt = world.actor(attacker).call(world.operation("projects.get"),
-                                         {**world.values_base(attacker), "id": project.id})
+    attempt = world.actor(attacker).call(world.operation(str(subject.operation)),
+                                         {**world.values_base(attacker), **project.address})
     if attempt.status not in world.settings.deny_statuses:
-        denied(world, check, attempt, what="a read of a project")
+        denied(world, check, attempt, what=f"a read of a {world.main} object")
     defaults = world.settings.profile.defaults
     attacker_id = world.tenant_id(attacker)
 
@@ -84,7 +88,7 @@ def test_rows_in_storage(world: World, inspector: StorageInspector, check: Check
     owner, table = subject.attacker, (subject.variant or "").removeprefix("storage.")
     assert owner is not None
     expected = world.tenant_id(owner)
-    project_ids = sorted(world.created_by(owner))
+    project_ids = sorted(world.created_by(owner, "projects"))
     rows = rows_of_projects(inspector, table, project_ids)
     seeded = seeded_row(world, owner, table)
     if table == "search_index" and not rows:
@@ -105,13 +109,13 @@ def test_rows_in_storage(world: World, inspector: StorageInspector, check: Check
 
 def seeded_row(world: World, owner: str, table: str) -> dict[str, Any] | None:
     """What the owner's seeded object looks like in ``table`` (it must be there), or None."""
-    seed = world.seed(owner)
-    if table == "projects" and seed.project:
-        return {"id": seed.project.id}
-    if table == "deployments" and seed.deployment:
-        return {"id": seed.deployment.id}
-    if table == "file_metadata" and seed.file:
-        return {"project_id": seed.file.project_id, "file_path": seed.file.path}
+    seeded = world.seed(owner).objects
+    if table == "projects" and "projects" in seeded:
+        return {"id": seeded["projects"].id}
+    if table == "deployments" and "deployments" in seeded:
+        return {"id": seeded["deployments"].id}
+    if table == "file_metadata" and "files" in seeded:
+        return {"project_id": seeded["files"].address["project_id"], "file_path": seeded["files"].id}
     return None
 
 
@@ -120,16 +124,16 @@ def describe_row(row: dict[str, Any]) -> str:
 
 
 @pytest.mark.case("TC-06")
-@pytest.mark.over(operations=["projects.get"], variants=["storage.audit"])
+@pytest.mark.over(operations=main_resource("get"), variants=["storage.audit"])
 @pytest.mark.needs("inspector")
 def test_denials_in_storage(world: World, inspector: StorageInspector, check: Check, subject: Subject) -> None:
     attacker, victim = subject.attacker, subject.victim
     assert attacker and victim
-    project = world.seeded_project(victim)
-    attempt = world.actor(attacker).call(world.operation("projects.get"),
-                                         {**world.values_base(attacker), "id": project.id})
+    project = world.seeded(victim, world.main)
+    attempt = world.actor(attacker).call(world.operation(str(subject.operation)),
+                                         {**world.values_base(attacker), **project.address})
     if attempt.status not in world.settings.deny_statuses:
-        denied(world, check, attempt, what="a read of a project")
+        denied(world, check, attempt, what=f"a read of a {world.main} object")
     attacker_id = world.tenant_id(attacker)
     policy = world.settings.env.policy
     rows = poll(lambda: failed_accesses(inspector, attacker_id, project.id), bool,

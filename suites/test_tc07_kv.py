@@ -13,6 +13,7 @@ import pytest
 
 from tenantcheck.engine.checks import Check, Subject
 from tenantcheck.engine.world import World
+from tenantcheck.families import main_resource
 from tenantcheck.inspectors import CACHE, FILES, StorageInspector
 from tenantcheck.inspectors.queries import poll
 
@@ -24,18 +25,18 @@ TENANT_PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}:")
 def test_file_at_prefixed_key(world: World, check: Check, subject: Subject) -> None:
     owner = subject.attacker
     assert owner is not None
-    file = world.seeded_file(owner)
+    obj = world.downloadable(owner)
     template = world.settings.profile.api.download_key
-    key = template.format(tenant_id=world.tenant_id(owner), project_id=file.project_id, file_path=file.path)
+    key = world.download_key(obj)
     reply = world.read(owner, "api.download", {"key": key})
     if reply.unavailable:
         check.inconclusive(f"download answered {reply.status}")
-    if reply.status != 200 or reply.text != file.content:
+    if reply.status != 200 or world.markers[owner] not in reply.text:
         check.fail(oracle="storage", severity="high", replies=[reply],
                    title=f"{owner}'s file is not stored at its tenant-prefixed key",
                    detail=f"download of {template} answered {reply.status}; the content was stored elsewhere "
                    "(an unprefixed or wrongly prefixed KV key)")
-    check.rests_on("data", f"{owner} downloaded its own file at its tenant-prefixed key")
+    check.rests_on("data", f"{owner} downloaded its own {obj.describe()} at its tenant-prefixed key")
 
 
 @pytest.mark.case("TC-07")
@@ -44,13 +45,13 @@ def test_file_at_prefixed_key(world: World, check: Check, subject: Subject) -> N
 def test_keys_in_storage(world: World, inspector: StorageInspector, check: Check, subject: Subject) -> None:
     owner = subject.attacker
     assert owner is not None
-    file = world.seeded_file(owner)
+    file = world.seeded(owner, "files")
     tenant_id = world.tenant_id(owner)
-    expected = f"{tenant_id}:{file.project_id}:{file.path}"
+    expected = f"{tenant_id}:{file.address['project_id']}:{file.id}"
     policy = world.settings.env.policy
     keys = poll(lambda: inspector.kv_keys(FILES), lambda found: expected in found,
                 window=policy.consistency_window, interval=policy.poll_interval)
-    projects = world.created_by(owner)  # after the listing: a file is written only into a registered project
+    projects = world.created_by(owner, "projects")  # after the listing: files go into registered projects only
     mine = [key for key in keys if world.path_markers[owner] in key or any(p in key for p in projects)]
     misplaced = [key for key in mine if not well_placed(key, tenant_id, projects)
                  and not any(p in key for p in foreign_projects(world, owner))]
@@ -70,17 +71,17 @@ def well_placed(key: str, tenant_id: str, projects: set[str]) -> bool:
 
 def foreign_projects(world: World, owner: str) -> set[str]:
     """Projects of everyone else in the run (a key naming one of them is judged in its owner's check)."""
-    return {project for creator, project in list(world.created) if creator != owner}
+    return {obj.id for obj in list(world.created) if obj.owner != owner and obj.resource == "projects"}
 
 
 @pytest.mark.case("TC-07")
-@pytest.mark.over(operations=["projects.list"], variants=["storage.cache"], pairs="each")
+@pytest.mark.over(operations=main_resource("list"), variants=["storage.cache"], pairs="each")
 @pytest.mark.needs("inspector")
 def test_cache_keys_in_storage(world: World, inspector: StorageInspector, check: Check, subject: Subject) -> None:
     owner = subject.attacker
     assert owner is not None
-    world.seeded_project(owner)  # what is cached holds marked data (else a misplaced entry shows nothing)
-    warmed = [world.read(owner, "projects.list", {})]
+    world.seeded(owner, world.main)  # what is cached holds marked data (else a misplaced entry shows nothing)
+    warmed = [world.read(owner, str(subject.operation), {})]
     if world.settings.profile.operation("api.search"):
         warmed.append(world.read(owner, "api.search", {"query": world.search_word}))
     run = world.settings.run_id

@@ -1,5 +1,5 @@
 """TC-08 default tenant: a request without identity is refused (strict) or acts as the default tenant
-and never sees another tenant's data (lenient)."""
+and never sees another tenant's data (lenient); for every resource's reads and the main create."""
 
 from __future__ import annotations
 
@@ -7,79 +7,86 @@ import pytest
 
 from tenantcheck.engine.checks import Check, Subject
 from tenantcheck.engine.world import ANONYMOUS, World
+from tenantcheck.families import without_identity
 from tenantcheck.inspectors import FILES, StorageInspector
 from tenantcheck.inspectors.queries import rows_of_projects
-from tenantcheck.oracles import control, denied, items_of, ok, owner_field_is, victims_hold_data
-
-OPERATIONS = ["projects.list", "projects.get", "projects.create", "files.read"]
+from tenantcheck.oracles import REFUSALS, control, denied, items_of, ok, owner_field_is, victims_hold_data
 
 
 @pytest.mark.case("TC-08")
-@pytest.mark.over(operations=OPERATIONS, pairs="anonymous")
+@pytest.mark.over(operations=without_identity, pairs="anonymous")
 def test_request_without_identity(world: World, check: Check, subject: Subject) -> None:
     victim, operation = subject.victim, subject.operation
     assert victim and operation
+    resource, kind = operation.split(".", 1)
+    spec = world.spec(resource)
     op = world.operation(operation)
-    project = world.seeded_project(victim)
-    values = {**world.values(ANONYMOUS), "id": project.id, "project_id": project.id}
-    if operation == "files.read":
-        file = world.seeded_file(victim)
-        values["file_path"] = file.path
-        control(world, victim, operation, {"project_id": project.id, "file_path": file.path},
-                expect=world.markers[victim])
-    elif operation == "projects.get":
-        control(world, victim, operation, {"id": project.id}, expect=world.markers[victim])
+    # Where a path names the tenant, the anonymous caller names the victim's (the scope it tries to reach).
+    values = {**world.values(ANONYMOUS, resource), **world.values_base(victim)}
+    reads_object = kind == spec.getter
+    obj = world.seeded(victim, resource)  # the victim's data is there to leak (else nothing is evidence)
+    if reads_object:
+        values.update(obj.address)
+        control(world, victim, operation, obj.address, expect=world.expected(obj))
+    created = None
     with world.gate.shared(ANONYMOUS):  # registered before a list of the anonymous sender is compared
         reply = world.actor(ANONYMOUS).call(op, values)
-        created = world.adopt(ANONYMOUS, reply)[1] if operation == "projects.create" and ok(reply) else None
+        if kind == spec.creator and ok(reply):
+            created = world.adopt(ANONYMOUS, resource, reply, values, None)
     if world.settings.env.target.strict:
-        if reply.status in (401, 403, *world.settings.deny_statuses):
+        if reply.status in (*REFUSALS, *world.settings.deny_statuses):
             check.rests_on("refusal", f"{operation} without identity was refused with {reply.status}")
             return
         if reply.unavailable:
             check.inconclusive(f"the target answered {reply.status}")
         check.fail(oracle="denial", severity="high", replies=[reply],
                    title=f"a strict environment answered {reply.status} to {operation} without identity",
-                   detail="strict tenant validation must refuse it with 401 tenant_required")
-    if operation in ("projects.get", "files.read"):
-        denied(world, check, reply, what="a read without identity")
-    elif operation == "projects.list":
-        victims_hold_data(world, check, [victim])
-        for item in items_of(check, reply, world, operation):
-            owner_field_is(world, check, reply, item, ANONYMOUS, what="a project listed without identity",
-                           resource="projects")
+                   detail="strict tenant validation must refuse a request without identity (401)")
+    if reads_object:
+        denied(world, check, reply, what=f"a read of {resource} without identity", operation=op)
+    elif kind == "list":
+        victims_hold_data(world, check, [victim], resource)
+        items = items_of(check, reply, world, operation)
+        own = world.created_by(ANONYMOUS, resource)  # after the listing
+        strangers = sorted({str(item.get(spec.id_field)) for item in items if isinstance(item, dict)} - own)
+        if strangers:
+            check.fail(oracle="list", severity="critical", replies=[reply],
+                       title=f"{operation} without identity returns objects the default tenant did not create",
+                       detail=f"{len(strangers)} foreign item(s): {', '.join(strangers[:5])}")
     else:
         if created is None:
             check.inconclusive(f"a create without identity answered {reply.status}")
-        owner_field_is(world, check, reply, created, ANONYMOUS, what="a project created without identity",
-                       resource="projects")
-        check.rests_on("data", "the project created without identity was read from the create's answer")
+        owner_field_is(world, check, reply, reply.object(op), ANONYMOUS,
+                       what=f"a {resource} object created without identity", resource=resource)
+        check.rests_on("data", f"the {resource} object created without identity was read from the create's answer")
 
 
 @pytest.mark.case("TC-08")
 @pytest.mark.over(operations=["projects.create", "files.write"], variants=["storage"], pairs="none")
 @pytest.mark.needs("inspector", "projects.create", "files.write")
 def test_default_tenant_in_storage(world: World, inspector: StorageInspector, check: Check, subject: Subject) -> None:
+    """The contract's storage layout (projects and file_metadata rows, FILES keys): generic storage
+    mappings per resource replace it (see the README's roadmap)."""
     if world.settings.env.target.strict:
         check.not_applicable("a strict environment refuses requests without identity: nothing is stored for "
                              "the default tenant")
     default = world.tenant_id(ANONYMOUS)
-    project = world.new_project(ANONYMOUS)
+    project = world.new(ANONYMOUS, "projects")
     if subject.operation == "projects.create":
         rows = rows_of_projects(inspector, "projects", [project.id])
         found = [row.get("tenant_id") for row in rows]
         where = f"projects.tenant_id of {project.id}"
     else:
-        file = world.new_file(ANONYMOUS, project)
+        file = world.new(ANONYMOUS, "files", project)
         rows = rows_of_projects(inspector, "file_metadata", [project.id])
-        found = [row.get("tenant_id") for row in rows if row.get("file_path") == file.path]
+        found = [row.get("tenant_id") for row in rows if row.get("file_path") == file.id]
         keys = inspector.kv_keys(FILES, prefix=f"{default}:{project.id}:")
-        if found and f"{default}:{project.id}:{file.path}" not in keys:
+        if found and f"{default}:{project.id}:{file.id}" not in keys:
             check.fail(oracle="storage", severity="high",
                        title="a file stored without identity is not at the default tenant's KV key",
-                       detail=f"expected FILES key {default}:{project.id}:{file.path}; keys with that prefix: "
+                       detail=f"expected FILES key {default}:{project.id}:{file.id}; keys with that prefix: "
                        f"{keys[:5]} ({inspector.describe()})")
-        where = f"file_metadata.tenant_id of {file.path}"
+        where = f"file_metadata.tenant_id of {file.id}"
     if not found:
         check.inconclusive(f"{where} is not in {inspector.describe()}: does [inspector] point at the target's "
                            "database?")

@@ -10,7 +10,8 @@ import pytest
 
 from tenantcheck.engine.checks import Check, Subject
 from tenantcheck.engine.world import World
-from tenantcheck.oracles import REFUSALS, denied, items_of, ok, victims_hold_data
+from tenantcheck.families import main_resource
+from tenantcheck.oracles import REFUSALS, denied, items_of, object_state, ok, unchanged, victims_hold_data
 
 VARIANTS = ["header-1", "header-2", "header-lowercase", "header-uppercase", "header-underscore", "query",
             "header-value-upper", "header-value-nbsp", "query-value-upper", "query-value-spaces",
@@ -29,6 +30,8 @@ def spoof(world: World, variant: str, victim_id: str) -> tuple[dict[str, str | b
     identity = world.settings.profile.identity
     names = identity.tenant_headers
     where, _, form = variant.partition("-value-")
+    if where != "query" and variant != "query" and not names:
+        Check.not_applicable("the profile names no tenant header")
     if where == "query" or variant == "query":
         if identity.tenant_query is None:
             Check.not_applicable("the profile names no tenant query parameter")
@@ -55,66 +58,79 @@ def spoof(world: World, variant: str, victim_id: str) -> tuple[dict[str, str | b
 
 
 @pytest.mark.case("TX-01")
-@pytest.mark.over(operations=["projects.get", "projects.list"], variants=VARIANTS)
+@pytest.mark.over(operations=main_resource("get", "list"), variants=VARIANTS)
 def test_spoofed_identity(world: World, check: Check, subject: Subject) -> None:
     attacker, victim, operation, variant = subject.attacker, subject.victim, subject.operation, subject.variant
     assert attacker and victim and operation and variant
-    project = world.seeded_project(victim)
+    resource = world.main
+    obj = world.seeded(victim, resource)
     headers, query = spoof(world, variant, world.tenant_id(victim))
     op = world.operation(operation)
-    reply = world.actor(attacker).call(op, {**world.values_base(attacker), "id": project.id}, headers=headers,
+    # Where a path names the tenant, it names the claimed one too (a claim the path contradicts is refused
+    # by any target): the attacker asks for the victim's scope with its own credential plus the claim.
+    reply = world.actor(attacker).call(op, {**world.values_base(victim), **obj.address}, headers=headers,
                                        path_suffix=query)
-    if operation == "projects.get":
+    if not operation.endswith(".list"):
         denied(world, check, reply, what=f"a read claiming the owner's identity ({variant})", refusals=REFUSALS)
         return
     if not ok(reply):
         denied(world, check, reply, what="a list claiming another identity", refusals=REFUSALS)
         return
-    victims_hold_data(world, check, [victim])  # the spoofed list answered: the victim's project could be in it
-    spec = world.settings.profile.resource("projects")
-    assert spec is not None
+    victims_hold_data(world, check, [victim])  # the spoofed list answered: the victim's object could be in it
+    spec = world.spec(resource)
     ids = {str(item.get(spec.id_field)) for item in items_of(check, reply, world, operation) if isinstance(item, dict)}
-    if ids - world.created_by(attacker):  # after the listing: every project of the attacker's in it is in there
+    # The same list without the claim: what it holds anyway is a list leak (TC-01's), not a spoofing one.
+    plain = {str(item.get(spec.id_field)) for item in items_of(check, world.read(attacker, operation, {}), world,
+                                                                operation) if isinstance(item, dict)}
+    gained = ids - plain - world.created_by(attacker, resource)  # after the listings: the attacker's own are in
+    if gained:
         check.fail(oracle="denial", severity="critical", replies=[reply],
-                   title=f"{attacker} listed another tenant's projects by claiming its identity ({variant})")
+                   title=f"{attacker} listed another tenant's {resource} by claiming its identity ({variant})",
+                   detail=f"{len(gained)} item(s) that the same list without the claim does not show")
 
 
 @pytest.mark.case("TX-01")
-@pytest.mark.over(operations=["projects.update"], variants=["body"])
+@pytest.mark.over(operations=main_resource("update"), variants=["body"])
 def test_spoofed_identity_in_body(world: World, check: Check, subject: Subject) -> None:
-    attacker, victim = subject.attacker, subject.victim
-    assert attacker and victim
+    attacker, victim, operation = subject.attacker, subject.victim, subject.operation
+    assert attacker and victim and operation
     field = world.settings.profile.identity.tenant_body_field
     if field is None:
         check.not_applicable("the profile names no tenant body field")
-    op = world.operation("projects.update")
-    project = world.new_project(victim)
-    values = {**world.values_base(attacker), "id": project.id, "name": f"renamed by {attacker}",
-              "description": f"renamed by {attacker}"}
-    body = {**(op.render_body(values) or {}), field: world.tenant_id(victim)}
-    reply = world.actor(attacker).call(op, values, body=body)
+    resource = world.main
+    op = world.operation(operation)
+    getter = f"{resource}.{world.spec(resource).getter}"
+    obj = world.new(victim, resource)
+    extract = object_state(world, resource)
+    before = extract(world.read(victim, getter, obj.address))
+    values = {**world.values(attacker, resource), **world.values_base(attacker), **obj.address}
+    rendered = op.render_body(values)
+    if not isinstance(rendered, dict):
+        check.not_applicable(f"{operation} has no JSON or form body to name a tenant in")
+    reply = world.actor(attacker).call(op, values, body={**rendered, field: world.tenant_id(victim)})
+    unchanged(world, check, victim, getter, obj.address, extract=extract, expected=before, attempt=reply,
+              what=f"a {resource} object (naming its owner in the body)")
     denied(world, check, reply, what="an update claiming the owner's identity in the body", refusals=REFUSALS)
-    reread = world.read(victim, "projects.get", {"id": project.id})
-    if project.name not in reread.text:
-        check.fail(oracle="state", severity="critical", replies=[reply, reread],
-                   title=f"{attacker} changed another tenant's project by naming it in the body")
 
 
 @pytest.mark.case("TX-01")
-@pytest.mark.over(operations=["projects.get"], variants=["self-asserted"], pairs="none")
-def test_identity_needs_a_secret(world: World, check: Check) -> None:
+@pytest.mark.over(operations=main_resource("get"), variants=["self-asserted"], pairs="none")
+def test_identity_needs_a_secret(world: World, check: Check, subject: Subject) -> None:
     """Knowing a tenant's id must not be enough to act as it."""
-    victim = "tenant-a"
-    project = world.seeded_project(victim)
-    op = world.operation("projects.get")
-    header = world.settings.profile.identity.tenant_headers[0]
+    victim, operation = "tenant-a", str(subject.operation)
+    identity = world.settings.profile.identity
+    if not identity.tenant_headers:
+        check.not_applicable("the profile names no tenant header to assert an identity with")
+    obj = world.seeded(victim, world.main)
+    op = world.operation(operation)
+    header = identity.tenant_headers[0]
     if world.settings.mode == "header":
         # The victim's own client sends exactly this request: its id in the header, no secret.
-        reply = world.actor(victim).call(op, {**world.values_base(victim), "id": project.id})
+        reply = world.actor(victim).call(op, {**world.values_base(victim), **obj.address})
     else:
-        reply = world.actor("anonymous").call(op, {"tenant_id": world.tenant_id(victim), "id": project.id},
+        reply = world.actor("anonymous").call(op, {**world.values_base(victim), **obj.address},
                                               headers={header: world.tenant_id(victim)})
-    if ok(reply) and world.markers[victim] in reply.text:
+    if ok(reply) and world.expected(obj) in reply.text:
         check.fail(oracle="denial", severity="critical", replies=[reply],
                    title=f"identity is self-asserted: a client that only names {victim}'s id in {header} acts as it",
                    detail="requests carry no secret; any caller can name any tenant")

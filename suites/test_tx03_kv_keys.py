@@ -1,4 +1,4 @@
-"""TX-03 KV key access: /api/download/{key} with another tenant's keys and tricks on them.
+"""TX-03 KV key access: ``[api] download`` with another tenant's keys and tricks on them.
 
 tenant-a's id is a prefix of every other tenant's id, so the "exact" variant with attacker tenant-a also
 catches a key check that forgets the separator.
@@ -21,21 +21,21 @@ def test_foreign_keys(world: World, check: Check, subject: Subject) -> None:
     attacker, victim, variant = subject.attacker, subject.victim, subject.variant
     assert attacker and victim and variant
     op = world.operation("api.download")
-    file = world.seeded_file(victim)
-    template = world.settings.profile.api.download_key
-    victim_key = template.format(tenant_id=world.tenant_id(victim), project_id=file.project_id, file_path=file.path)
+    obj = world.downloadable(victim)
+    victim_key = world.download_key(obj)
     control(world, victim, "api.download", {"key": victim_key}, expect=world.markers[victim])
-    mine = world.tenant_id(attacker)
+    mine, theirs = world.tenant_id(attacker), world.tenant_id(victim)
+    separator = victim_key[len(theirs)] if victim_key.startswith(theirs) and len(victim_key) > len(theirs) else ":"
     key = {
         "exact": victim_key,
-        "unprefixed": f"{file.project_id}:{file.path}",
-        "traversal": f"{mine}:../{victim_key}",
-        "encoded-traversal": f"{mine}:..%2F{victim_key}",
-        "encoded-separator": victim_key.replace(":", "%3A"),
-        "doubled-prefix": f"{mine}:{victim_key}",
+        "unprefixed": victim_key.removeprefix(theirs + separator),
+        "traversal": f"{mine}{separator}../{victim_key}",
+        "encoded-traversal": f"{mine}{separator}..%2F{victim_key}",
+        "encoded-separator": victim_key.replace(separator, f"%{ord(separator):02X}"),
+        "doubled-prefix": f"{mine}{separator}{victim_key}",
     }[variant]
     reply = world.actor(attacker).call(op, {**world.values_base(attacker), "key": key})
-    if file.content in reply.text:
+    if world.markers[victim] in reply.text:
         check.fail(oracle="denial", severity="critical", replies=[reply],
-                   title=f"{attacker} downloaded a file of {victim} by KV key ({variant})")
+                   title=f"{attacker} downloaded a {obj.resource} object of {victim} by key ({variant})")
     denied(world, check, reply, what=f"a download by key ({variant})", refusals=REFUSALS)

@@ -4,21 +4,33 @@ from __future__ import annotations
 
 import pytest
 
+from tenantcheck.config.profile import Profile
 from tenantcheck.engine.checks import Check, Subject
 from tenantcheck.engine.world import World
-from tenantcheck.oracles import control, items_of
+from tenantcheck.families import Target, main_resource
+from tenantcheck.oracles import REFUSALS, control, denied, items_of, ok
+
+
+def cached_reads(profile: Profile) -> list[Target]:
+    """The main resource's list and the search: the answers a target caches per URL."""
+    return [*main_resource("list")(profile), Target("api.search")]
 
 
 @pytest.mark.case("TX-05")
-@pytest.mark.over(operations=["projects.list", "api.search"])
+@pytest.mark.over(operations=cached_reads)
 def test_warm_cache_is_not_shared(world: World, check: Check, subject: Subject) -> None:
     attacker, victim, operation = subject.attacker, subject.victim, subject.operation
     assert attacker and victim and operation
     op = world.operation(operation)
-    world.seeded_project(victim)
+    world.seeded(victim, world.main)
     values = {"query": world.search_word}
     assert world.http is not None
     with world.http.writes.exclusive():  # a write beside it would empty the cache between warm-up and attempt
         control(world, victim, operation, values, expect=world.markers[victim])  # warms the victim's cache
-        reply = world.actor(attacker).call(op, {**world.values_base(attacker), **values})
-    items_of(check, reply, world, operation)  # a foreign marker in it is a canary finding
+        # The very URL the victim warmed (where a path names the tenant, the victim's): a cache keyed by
+        # URL alone serves the victim's answer; a correct target refuses or answers the attacker's own.
+        reply = world.actor(attacker).call(op, {**world.values_base(victim), **values})
+    if ok(reply):
+        items_of(check, reply, world, operation)  # a foreign marker in it is a canary finding
+        return
+    denied(world, check, reply, what="the victim's cached URL", refusals=REFUSALS)

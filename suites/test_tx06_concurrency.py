@@ -17,30 +17,34 @@ import pytest
 
 from tenantcheck.engine.checks import Check
 from tenantcheck.engine.http import Reply
-from tenantcheck.engine.world import World
+from tenantcheck.engine.world import World, parent_address
+from tenantcheck.families import main_resource
 
 ROUNDS = 3
 PER_TENANT = 2
 
 
 def own_reads(world: World, owner: str) -> dict[str, tuple[dict[str, Any], str]]:
-    """Every read kind the profile has, with its values and what the owner's own answer must hold."""
-    seed = world.seed(owner)
-    project = world.seeded_project(owner)
-    candidates: dict[str, tuple[dict[str, Any], str | None]] = {
-        "projects.get": ({"id": project.id}, world.markers[owner]),
-        "projects.list": ({}, project.id),
-        "api.search": ({"query": world.search_word}, project.id),
-        "deployments.list": ({"project_id": project.id}, seed.deployment.id if seed.deployment else None),
-        "files.list": ({"project_id": project.id}, seed.file.path if seed.file else None),
-        "api.access_logs": ({}, world.tenant_id(owner)),
-    }
-    return {name: (values, expected) for name, (values, expected) in candidates.items()
-            if expected is not None and world.settings.profile.operation(name) is not None}
+    """Every read kind the profile has, with its values and what the owner's own answer must hold: each
+    resource's list (under the owner's seeded parent) and read by id, search, access logs."""
+    profile = world.settings.profile
+    seeded = world.seed(owner).objects
+    if world.main not in seeded:
+        world.seeded(owner, world.main)  # not-applicable or inconclusive, with the reason
+    candidates: dict[str, tuple[dict[str, Any], str]] = {}
+    for resource, obj in seeded.items():
+        spec = world.spec(resource)
+        if spec.getter:
+            candidates[f"{resource}.{spec.getter}"] = (obj.address, world.expected(obj))
+        if spec.list is not None:
+            candidates[f"{resource}.list"] = (parent_address(spec, obj.parent), obj.id)
+    candidates["api.search"] = ({"query": world.search_word}, seeded[world.main].id)
+    candidates["api.access_logs"] = ({}, world.tenant_id(owner))
+    return {name: read for name, read in candidates.items() if profile.operation(name) is not None}
 
 
 @pytest.mark.case("TX-06")
-@pytest.mark.over(operations=["projects.get"], variants=["interleaved"], pairs="none")
+@pytest.mark.over(operations=main_resource("get"), variants=["interleaved"], pairs="none")
 def test_interleaved_tenants(world: World, check: Check) -> None:
     reads = {owner: own_reads(world, owner) for owner in world.tenants}
 

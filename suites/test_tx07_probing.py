@@ -1,4 +1,5 @@
-"""TX-07 identifier probing: malformed and injected tenant ids, in the identity header and the query."""
+"""TX-07 identifier probing: malformed and injected tenant ids, in the identity header, the query and (where
+it names the tenant) the path."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 from tenantcheck.engine.checks import Check, Subject
 from tenantcheck.engine.http import Reply
 from tenantcheck.engine.world import ANONYMOUS, World
+from tenantcheck.families import main_resource
 from tenantcheck.oracles import REFUSALS, denied, items_of, ok, victims_hold_data
 
 PROBES = {
@@ -31,7 +33,7 @@ def probe_value(world: World, name: str, attacker: str, victim: str) -> str:
 
 
 @pytest.mark.case("TX-07")
-@pytest.mark.over(operations=["projects.list"], variants=[f"{where}-{name}" for where in ("header", "query")
+@pytest.mark.over(operations=main_resource("list"), variants=[f"{where}-{name}" for where in ("header", "query", "path")
                                                             for name in PROBES])
 def test_probe(world: World, check: Check, subject: Subject) -> None:
     attacker, victim, variant = subject.attacker, subject.victim, subject.variant
@@ -39,28 +41,34 @@ def test_probe(world: World, check: Check, subject: Subject) -> None:
     where, name = variant.split("-", 1)
     identity = world.settings.profile.identity
     value = probe_value(world, name, attacker, victim)
-    op = world.operation("projects.list")
-    spec = world.settings.profile.resource("projects")
-    assert spec is not None
+    operation = str(subject.operation)
+    op = world.operation(operation)
+    spec = world.spec(world.main)
 
     def ids(answer: Reply) -> set[str]:
-        items = items_of(check, answer, world, "projects.list")
+        items = items_of(check, answer, world, operation)
         return {str(item.get(spec.id_field)) for item in items if isinstance(item, dict)}
 
     # Positive control: the attacker's plain list works (a target that refuses or redirects everything is
     # not one that refuses every probe). What the sender sees without a probe is what it may see with one;
     # no seeding is needed, so this runs read-only too.
-    plain = ids(world.read(attacker, "projects.list", {}))
+    plain = ids(world.read(attacker, operation, {}))
     # In header identity the probe replaces the identity header, so it is sent without one.
     sender = ANONYMOUS if world.settings.mode == "header" and where == "header" else attacker
-    if where != "header" and identity.tenant_query is None:
+    if where == "query" and identity.tenant_query is None:
         check.not_applicable("the profile names no tenant query parameter")
+    if where == "path" and "tenant_id" not in op.path_fields():
+        check.not_applicable(f"the path of {operation} does not name the tenant")
     if sender != attacker:
         anonymous = world.actor(sender).call(op, world.values_base(sender))
         plain = ids(anonymous) if ok(anonymous) else set()
+    if where == "header" and not identity.tenant_headers:
+        check.not_applicable("the profile names no tenant header")
     if where == "header":
         reply = world.actor(sender).call(op, world.values_base(sender),
                                          headers={identity.tenant_headers[0]: value.encode()})
+    elif where == "path":
+        reply = world.actor(sender).call(op, {"tenant_id": value})
     else:
         reply = world.actor(sender).call(op, world.values_base(sender),
                                          path_suffix=f"?{identity.tenant_query}={value}")
@@ -71,4 +79,4 @@ def test_probe(world: World, check: Check, subject: Subject) -> None:
     # After the probe: what the sender created meanwhile (in flight included) is its own, not a leak.
     if ids(reply) - plain - world.created_by(sender):
         check.fail(oracle="denial", severity="critical", replies=[reply],
-                   title=f"a probed tenant id ({variant}) listed projects its sender cannot list otherwise")
+                   title=f"a probed tenant id ({variant}) listed {world.main} objects its sender cannot list otherwise")

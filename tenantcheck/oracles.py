@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from tenantcheck.config.profile import Operation
 from tenantcheck.engine.checks import Check
 from tenantcheck.engine.http import Reply
 from tenantcheck.engine.world import World
@@ -41,9 +42,12 @@ def control(world: World, owner: str, operation: str, values: dict[str, Any], *,
     return reply
 
 
-def denied(world: World, check: Check, reply: Reply, *, what: str, refusals: frozenset[int] | None = None) -> None:
-    """Denial oracle: the status is one the policy accepts; a 2xx means the attempt went through."""
-    accepted = set(world.settings.deny_statuses) | set(refusals or ())
+def denied(world: World, check: Check, reply: Reply, *, what: str, refusals: frozenset[int] | None = None,
+           operation: Operation | None = None) -> None:
+    """Denial oracle: the status is one the policy accepts (the operation's own ``deny_statuses`` where it
+    names them); a 2xx means the attempt went through."""
+    own = operation.deny_statuses if operation is not None else None
+    accepted = set(own or world.settings.deny_statuses) | set(refusals or ())
     if reply.status in accepted:
         check.rests_on("refusal", f"{what} was refused with {reply.status}")
         return
@@ -67,6 +71,9 @@ def unchanged(world: World, check: Check, owner: str, operation: str, values: di
     reread = world.actor(owner).call(op, {**world.values_base(owner), **values})
     if reread.unavailable:
         raise Inconclusive(f"re-read of {what} failed: {reread.status}")
+    if reread.status == 401:
+        raise Inconclusive(f"the owner's re-read of {what} was refused 401 (even after renewing its credential): "
+                           "its identity no longer works, so the state cannot be judged")
     if not ok(reread):
         lost = "deleted" if reread.status in (404, 410) else "took away"
         check.fail(oracle="state", severity="critical", replies=[attempt, reread],
@@ -77,6 +84,21 @@ def unchanged(world: World, check: Check, owner: str, operation: str, values: di
         check.fail(oracle="state", severity="critical", replies=[attempt, reread],
                    title=f"{check.subject.attacker} changed {what} of {owner}",
                    detail=f"the attempt got {attempt.status}; before: {expected!r}; after: {found!r}")
+
+
+def object_state(world: World, resource: str) -> Callable[[Reply], Any]:
+    """What a write could change, as the owner's read shows it: the object (its ``state_fields``), or the
+    content of a text answer."""
+    spec = world.spec(resource)
+    getter = world.operation(f"{resource}.{spec.getter}")
+
+    def extract(reply: Reply) -> Any:
+        if getter.response != "json":
+            return reply.text
+        body = reply.object(getter) or {}
+        return {name: body.get(name) for name in spec.state_fields} if spec.state_fields else body
+
+    return extract
 
 
 def owner_field_is(world: World, check: Check, reply: Reply, item: Any, owner: str, *, what: str,
@@ -103,29 +125,32 @@ def items_of(check: Check, reply: Reply, world: World, operation: str) -> list[A
     return items
 
 
-def planted_data(world: World, victim: str, unseeded: Exception) -> str:
+def planted_data(world: World, victim: str, resource: str, unseeded: Exception) -> str:
     """Where the run seeded nothing (it writes nothing, or its creates failed): the victim's pre-existing
     data, shown by the marker the environment says the operator planted in it, in the victim's own list."""
     marker = world.planted.get(victim)
     if marker is None:
         raise Inconclusive(f"{victim} owns nothing this read could reveal ({unseeded}); in a run that writes "
                            "nothing, plant a marker in its data and name it in [[provisioning.tenants]] marker")
-    if world.settings.profile.operation("projects.list") is None:
-        raise Inconclusive(f"{victim}'s planted marker cannot be checked: the profile has no projects.list")
-    if marker not in world.read(victim, "projects.list", {}).text:
+    listing = f"{resource}.list"
+    if world.settings.profile.operation(listing) is None:
+        raise Inconclusive(f"{victim}'s planted marker cannot be checked: the profile has no {listing}")
+    if marker not in world.read(victim, listing, {}).text:
         raise Inconclusive(f"{victim} owns nothing this read could reveal: its own list does not show the "
                            f"marker the environment names for it ({marker})")
     return f"{victim}'s planted data (its own list shows {marker})"
 
 
-def victims_hold_data(world: World, check: Check, victims: Iterable[str]) -> None:
+def victims_hold_data(world: World, check: Check, victims: Iterable[str], resource: str | None = None) -> None:
     """Evidence for a read that no one refuses (a list, a search, a probe, logs): every victim owns seeded
-    data carrying its marker that the read could have shown. Without it the check is inconclusive: a
-    clean answer from a target holding nothing of the victim's proves nothing."""
+    data of ``resource`` (the main one by default) carrying its marker that the read could have shown.
+    Without it the check is inconclusive: a clean answer from a target holding nothing of the victim's
+    proves nothing."""
+    resource = resource or world.main
     held: list[str] = []
     for victim in victims:
         try:
-            held.append(f"{victim}'s project {world.seeded_project(victim).id}")
+            held.append(f"{victim}'s {world.seeded(victim, resource).describe()}")
         except (Inconclusive, NotApplicable) as error:
-            held.append(planted_data(world, victim, error))
+            held.append(planted_data(world, victim, resource, error))
     check.rests_on("data", f"marked data of the victims was there to leak: {', '.join(held) or 'none'}")

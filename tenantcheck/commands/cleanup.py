@@ -16,7 +16,7 @@ from typing import Any
 from tenantcheck.config.environment import load_environment
 from tenantcheck.config.profile import load_profile
 from tenantcheck.engine.tenants import RUN_TENANT, AdminApiProvisioner, Tenant, of_run
-from tenantcheck.engine.world import RUNS_DIR, Settings, World
+from tenantcheck.engine.world import RUNS_DIR, Obj, Settings, World
 from tenantcheck.errors import TenantcheckError
 from tenantcheck.run.recording import Recorder
 
@@ -61,7 +61,7 @@ def cleanup(env_name: str, *, run_id: str | None, stale: bool) -> int:
     chosen = [(path, record) for path, record in records(env.name)
               if (record["run_id"] == run_id if run_id else not alive(int(record.get("pid", 0))))]
     live_runs = {record["run_id"] for _, record in records(env.name) if alive(int(record.get("pid", 0)))}
-    removed_tenants = removed_projects = 0
+    removed_tenants = removed_objects = 0
     problems: list[str] = []
     try:
         if isinstance(world.provisioner, AdminApiProvisioner):
@@ -72,30 +72,41 @@ def cleanup(env_name: str, *, run_id: str | None, stale: bool) -> int:
                     world.provisioner.remove(tenant_id)
                     removed_tenants += 1
         else:
-            removed_projects, problems = remove_projects(world, chosen)
+            removed_objects, problems = remove_recorded(world, chosen)
+    except TenantcheckError as error:
+        problems.append(str(error))
     finally:
         world.http.close()  # type: ignore[union-attr]
     if not problems:
         for path, _ in chosen:
             path.unlink(missing_ok=True)
-    print(f"removed {removed_tenants} tenant(s) and {removed_projects} project(s)")
+    print(f"removed {removed_tenants} tenant(s) and {removed_objects} object(s)")
     for problem in problems:
         print(f"  could not remove: {problem}")
-    return 2 if problems else 0
+    return 0
 
 
-def remove_projects(world: World, chosen: list[tuple[Path, dict[str, Any]]]) -> tuple[int, list[str]]:
-    """Delete recorded projects, each with its owner's credentials."""
-    operation = world.operation("projects.delete")
-    removed, problems = 0, []
+def remove_recorded(world: World, chosen: list[tuple[Path, dict[str, Any]]]) -> tuple[int, list[str]]:
+    """Delete the recorded objects through the profile's deletes, children first, each with its owner's
+    credentials (static keys, or the self-asserted id); what cannot be deleted is named once."""
     keys = {t.id: (t.key.get() if t.key else None) for t in world.settings.env.provisioning.tenants}
+    objects: list[Obj] = []
     for _, record in chosen:
-        for tenant_id, project_id in record.get("projects", []):
-            tenant = Tenant(label=tenant_id, tenant_id=tenant_id, name=tenant_id, marker="", secret=keys.get(tenant_id))
-            owner = world.http.actor(tenant_id, world.auth(tenant), scan=False)  # type: ignore[union-attr]
-            reply = owner.call(operation, {"tenant_id": tenant_id, "id": project_id})
-            if reply.status in (200, 202, 204, 404):
-                removed += reply.status != 404
-            else:
-                problems.append(f"project {project_id} of {tenant_id}: {reply.status}")
-    return removed, problems
+        made: dict[tuple[str, str], Obj] = {}
+        for entry in record.get("objects", []):
+            tenant_id = str(entry["tenant_id"])
+            if tenant_id not in world.tenants:
+                tenant = Tenant(label=tenant_id, tenant_id=tenant_id, name=tenant_id, marker="",
+                                secret=keys.get(tenant_id))
+                tenant.actor = world.http.actor(tenant_id, world.auth(tenant), scan=False)  # type: ignore[union-attr]
+                world.tenants[tenant_id] = tenant
+            parent = made.get((entry["parent"][0], entry["parent"][1])) if entry.get("parent") else None
+            obj = Obj(resource=entry["resource"], id=str(entry["id"]), owner=tenant_id, values={},
+                      address=dict(entry.get("address", {})), parent=parent)
+            made[(obj.resource, obj.id)] = obj
+            objects.append(obj)
+    known = [obj for obj in objects if world.settings.profile.resource(obj.resource) is not None]
+    problems = [f"{obj.describe()} of {obj.owner}: the profile has no resource {obj.resource}"
+                for obj in objects if obj not in known]
+    left = world.remove_objects(known)
+    return len(known) - len(left), problems + left

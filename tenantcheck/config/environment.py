@@ -39,6 +39,8 @@ class Target(StrictModel):
     """What to test: a running deployment (``base_url``) or the embedded reference target."""
 
     embedded: bool = False
+    app: Literal["reference", "ledger"] = Field(
+        default="reference", description="embedded only: the reference target (Pom Bolt's shape) or the Ledger")
     base_url: str | None = None
     mode: Literal["token", "header"] | None = Field(
         default=None, description="identity mode of the target; absent: the profile's"
@@ -65,8 +67,10 @@ class Target(StrictModel):
     def _one_kind(self) -> Target:
         if self.embedded == (self.base_url is not None):
             raise ValueError("give either base_url = \"https://...\" or embedded = true (not both, not neither)")
-        if not self.embedded and (self.flaws or self.latency_ms or self.shape != "contract"):
-            raise ValueError("flaws, latency_ms and shape configure the embedded target only")
+        if not self.embedded and (self.flaws or self.latency_ms or self.shape != "contract" or self.app != "reference"):
+            raise ValueError("app, flaws, latency_ms and shape configure the embedded target only")
+        if self.app == "ledger" and (self.latency_ms or self.shape != "contract"):
+            raise ValueError("latency_ms and shape configure the embedded reference target, not the Ledger")
         return self
 
 
@@ -99,9 +103,10 @@ class StaticTenant(StrictModel):
 
 
 class ProvisioningConfig(StrictModel):
-    """Where test tenants come from."""
+    """Where test tenants come from: an admin API, sign-up (and login), tenants that exist already
+    (``static``), or self-asserted ids (``header``)."""
 
-    method: Literal["admin-api", "static", "header"] = "admin-api"
+    method: Literal["admin-api", "signup", "static", "header"] = "admin-api"
     admin_token: SecretRef | None = None
     tenants: list[StaticTenant] = Field(default_factory=list)
 

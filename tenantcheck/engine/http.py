@@ -22,6 +22,7 @@ from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import asdict, dataclass
 from functools import cached_property, partial
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlencode
 
 import httpx
 
@@ -79,15 +80,32 @@ class Limiter:
 
 
 class CredentialAuth(httpx.Auth):
-    """Presents one identity: a header (bearer, API-key header, cookie or self-asserted tenant id)."""
+    """Presents one identity: a header (bearer, API-key header, cookie or self-asserted tenant id).
 
-    def __init__(self, header: str, value: str) -> None:
+    ``renewer`` (a login that can be repeated) gives a fresh value when the target answers 401 to the
+    current one: a token that expired is renewed once, and a 401 that persists is the target's answer."""
+
+    def __init__(self, header: str, value: str, *, format: str = "{}",
+                 renewer: Callable[[], str] | None = None) -> None:
         self.header = header
-        self.value = value
+        self.format = format
+        self.value = format.format(value)
+        self.renewer = renewer
+        self._lock = threading.Lock()
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers[self.header] = self.value
         yield request
+
+    def renew(self, refused: httpx.Request) -> bool:
+        """Whether a request refused with 401 should be sent again: the credential it carried was renewed
+        (now, or by another thread meanwhile)."""
+        if self.renewer is None:
+            return False
+        with self._lock:
+            if refused.headers.get(self.header) == self.value:
+                self.value = self.format.format(self.renewer())
+        return True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,6 +177,11 @@ class Reply:
     def object(self, operation: Operation) -> dict[str, Any] | None:
         value = self.pick(operation.object)
         return value if isinstance(value, dict) else None
+
+    def location_id(self) -> str | None:
+        """The last path segment of the ``Location`` header (where a create put the new object)."""
+        location = self.response.headers.get("location", "").split("?", 1)[0].rstrip("/")
+        return unquote(location.rsplit("/", 1)[-1]) or None if location else None
 
     @property
     def unavailable(self) -> bool:
@@ -329,16 +352,27 @@ class Actor:
         path: str,
         *,
         json_body: Any = None,
+        content: bytes | None = None,
         headers: Mapping[str, str | bytes] | None = None,
     ) -> Reply:
-        """Send one request with retries; a target that never answers is a ``TargetError``."""
+        """Send one request with retries; a target that never answers is a ``TargetError``. A 401 to an
+        identity that can be renewed (a login token that expired) renews it once and sends again."""
+        reply = self._send(method, path, json_body=json_body, content=content, headers=headers)
+        if reply.status == 401 and isinstance(self.client.auth, CredentialAuth) and self.client.auth.renew(
+                reply.response.request):
+            reply = self._send(method, path, json_body=json_body, content=content, headers=headers)
+        return reply
+
+    def _send(self, method: str, path: str, *, json_body: Any, content: bytes | None,
+              headers: Mapping[str, str | bytes] | None) -> Reply:
         if method not in SAFE and self.http.write_refusal:
             raise NotApplicable(self.http.write_refusal)
-        content = None if json_body is None else json.dumps(json_body).encode()
+        if json_body is not None:
+            content = json.dumps(json_body).encode()
         # Bytes, so that probes may carry any UTF-8 value (httpx refuses non-ASCII str header values).
         send_headers = {name.encode(): value if isinstance(value, bytes) else value.encode()
                         for name, value in (headers or {}).items()}
-        if content is not None:
+        if json_body is not None:
             send_headers.setdefault(b"Content-Type", b"application/json")
         attempts = self.http.retries + 1
         for attempt in range(attempts):
@@ -369,11 +403,22 @@ class Actor:
         body: Any = None,
         path_suffix: str = "",
     ) -> Reply:
-        """Call a profile operation with ``values`` filling its templates (``body`` replaces the body)."""
+        """Call a profile operation with ``values`` filling its templates (``body`` replaces the body); a
+        ``path_suffix`` query (``?name=value``) joins the operation's own query."""
         payload = operation.render_body(values) if body is None else body
-        return self.request(
-            operation.method, operation.render_path(values) + path_suffix, json_body=payload, headers=headers
-        )
+        path = operation.render_path(values)
+        if path_suffix.startswith("?") and "?" in path:
+            path_suffix = "&" + path_suffix[1:]
+        sent = {**operation.render_headers(values), **(headers or {})}
+        if payload is None or operation.body_format == "json":
+            return self.request(operation.method, path + path_suffix, json_body=payload, headers=sent)
+        if operation.body_format == "form":
+            content = urlencode({name: str(value) for name, value in payload.items()}).encode()
+            sent.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        else:
+            content = str(payload).encode()
+            sent.setdefault("Content-Type", "text/plain; charset=utf-8")
+        return self.request(operation.method, path + path_suffix, content=content, headers=sent)
 
     def _backoff(self, attempt: int, retry_after: str | None) -> None:
         self.http.tally(retried=1)

@@ -7,13 +7,16 @@ Labels (``tenant-a``) are stable and appear in check ids and fingerprints; tenan
 from __future__ import annotations
 
 import re
+import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from tenantcheck.config.environment import Environment
 from tenantcheck.config.profile import Profile
-from tenantcheck.engine.http import Actor
+from tenantcheck.engine.http import Actor, Reply
+from tenantcheck.engine.redaction import Redactor
 from tenantcheck.errors import Inconclusive
 
 RUN_TENANT = re.compile(r"^tc-[a-z0-9][a-z0-9-]*-[a-z]+$")  # what planned_ids makes: tc-<run>[-w<N>]-<letters>
@@ -40,6 +43,16 @@ def secret_variable(label: str) -> str:
     return label.upper().replace("-", "_") + "_KEY"
 
 
+@dataclass(frozen=True, kw_only=True)
+class Account:
+    """What provisioning a tenant gave: its id on the target (when the target chose it), its secret, and
+    a way to get a fresh secret when the old one expires."""
+
+    tenant_id: str | None = None
+    secret: str | None = None
+    renew: Callable[[], str] | None = None
+
+
 @dataclass(kw_only=True)
 class Tenant:
     label: str
@@ -47,6 +60,7 @@ class Tenant:
     name: str
     marker: str
     secret: str | None = None
+    renew: Callable[[], str] | None = field(default=None, repr=False)
     actor: Actor | None = field(default=None, repr=False)
 
     @property
@@ -60,8 +74,9 @@ class Provisioner(Protocol):
     """Creates tenants on the target and removes them again."""
 
     removes_data: bool  # whether ``remove`` also deletes everything the tenant owns
+    creates: str  # what it makes that outlives the run when it cannot remove it ("" for nothing)
 
-    def create(self, tenant_id: str, name: str) -> str | None: ...
+    def create(self, tenant_id: str, name: str) -> Account: ...
 
     def remove(self, tenant_id: str) -> None: ...
 
@@ -70,6 +85,7 @@ class AdminApiProvisioner:
     """``POST``/``DELETE`` on the profile's admin API, with the admin token."""
 
     removes_data = True
+    creates = "tenants"
 
     def __init__(self, profile: Profile, admin: Actor) -> None:
         if profile.provisioning.admin is None:
@@ -77,14 +93,14 @@ class AdminApiProvisioner:
         self.api = profile.provisioning.admin
         self.admin = admin
 
-    def create(self, tenant_id: str, name: str) -> str:
+    def create(self, tenant_id: str, name: str) -> Account:
         reply = self.admin.call(self.api.create, {"tenant_id": tenant_id, "tenant_name": name})
         if reply.status not in (200, 201):
             raise Inconclusive(f"provisioning {tenant_id} failed: {reply.status} {reply.text[:200]}")
         key = reply.pick(self.api.key_field)
         if not isinstance(key, str) or not key:
             raise Inconclusive(f"provisioning {tenant_id}: no '{self.api.key_field}' in the answer")
-        return key
+        return Account(secret=key)
 
     def remove(self, tenant_id: str) -> None:
         reply = self.admin.call(self.api.delete, {"tenant_id": tenant_id})
@@ -100,27 +116,47 @@ class AdminApiProvisioner:
 
 
 class SignupProvisioner:
-    """Sign up, then log in and take the token out of the login answer."""
+    """Sign up, then log in and take the token out of the login answer; log in again to renew it.
+
+    The target may choose the tenant's id (an organisation id in the sign-up answer): then that id, not
+    the planned one, names the tenant in paths and evidence. Accounts made this way cannot be removed by
+    the run; their objects are, one by one."""
 
     removes_data = False
+    creates = "sign-up accounts"
 
-    def __init__(self, profile: Profile, anonymous: Actor) -> None:
+    def __init__(self, profile: Profile, anonymous: Actor, redactor: Redactor) -> None:
         if profile.provisioning.signup is None:
-            raise Inconclusive("the profile has no sign-up flow")
+            raise Inconclusive("the environment provisions by sign-up, but the profile has no "
+                               "[provisioning.signup]")
         self.flow = profile.provisioning.signup
         self.anonymous = anonymous
+        self.redactor = redactor
 
-    def create(self, tenant_id: str, name: str) -> str:
+    def create(self, tenant_id: str, name: str) -> Account:
         values = {"tenant_id": tenant_id, "tenant_name": name, "email": f"{tenant_id}@example.test",
-                  "password": f"pw-{tenant_id}-tenantcheck"}
+                  "password": f"pw-{tenant_id}-{secrets.token_hex(8)}"}
+        self.redactor.add(values["password"], "PASSWORD")
         signup = self.anonymous.call(self.flow.signup, values)
         if signup.status not in (200, 201):
             raise Inconclusive(f"sign-up of {tenant_id} failed: {signup.status} {signup.text[:200]}")
+        token, login = self.login(values)
+        chosen: Any = None
+        if self.flow.tenant_id_field:
+            chosen = signup.pick(self.flow.tenant_id_field) or login.pick(self.flow.tenant_id_field)
+            if not isinstance(chosen, str | int) or chosen == "":
+                raise Inconclusive(f"sign-up of {tenant_id}: no '{self.flow.tenant_id_field}' in the sign-up or "
+                                   "login answer (set [provisioning.signup] tenant_id_field, or \"\" when the "
+                                   "planned id is the tenant id)")
+        return Account(tenant_id=str(chosen) if chosen is not None else None, secret=token,
+                       renew=lambda: self.login(values)[0])
+
+    def login(self, values: dict[str, Any]) -> tuple[str, Reply]:
         login = self.anonymous.call(self.flow.login, values)
         token = login.pick(self.flow.token_field)
-        if login.status != 200 or not isinstance(token, str) or not token:
-            raise Inconclusive(f"login of {tenant_id} gave no '{self.flow.token_field}' ({login.status})")
-        return token
+        if login.status not in (200, 201) or not isinstance(token, str) or not token:
+            raise Inconclusive(f"login of {values['tenant_id']} gave no '{self.flow.token_field}' ({login.status})")
+        return token, login
 
     def remove(self, tenant_id: str) -> None:
         """Sign-up flows rarely offer deletion; the run removes the tenant's objects instead."""
@@ -130,12 +166,13 @@ class FixedProvisioner:
     """Tenants that exist already (``static``) or need no creation (``header``: self-asserted ids)."""
 
     removes_data = False
+    creates = ""
 
     def __init__(self, keys: dict[str, str | None]) -> None:
         self.keys = keys
 
-    def create(self, tenant_id: str, name: str) -> str | None:
-        return self.keys.get(tenant_id)
+    def create(self, tenant_id: str, name: str) -> Account:
+        return Account(secret=self.keys.get(tenant_id))
 
     def remove(self, tenant_id: str) -> None:
         """Nothing to remove: the tenant outlives the run; its objects are deleted one by one."""

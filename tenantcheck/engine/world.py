@@ -7,14 +7,16 @@ teardown has removed it, so ``tenantcheck cleanup`` can finish the job after a c
 
 from __future__ import annotations
 
-import hashlib
+import itertools
 import json
 import os
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from typing import Any
 from faker import Faker
 
 from tenantcheck.config.environment import Environment
-from tenantcheck.config.profile import Operation, Profile
+from tenantcheck.config.profile import FieldSpec, Operation, Profile, Resource
 from tenantcheck.engine.canaries import CanaryScanner, new_marker
 from tenantcheck.engine.http import Actor, CredentialAuth, Http, Reply
 from tenantcheck.engine.redaction import Redactor
@@ -89,40 +91,33 @@ class Settings:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Project:
+class Obj:
+    """An object the run created: its resource, id, owner, the values it was made from, and ``address``,
+    the placeholders that reach it (its id, its parents' ids)."""
+
+    resource: str
     id: str
     owner: str
-    name: str
-    description: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class Deployment:
-    id: str
-    project_id: str
-    owner: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class File:
-    project_id: str
-    path: str
-    content: str
-    owner: str
+    values: dict[str, Any]
+    address: dict[str, Any]
+    parent: Obj | None = None
 
     @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.content.encode()).hexdigest()
+    def depth(self) -> int:
+        return 0 if self.parent is None else self.parent.depth + 1
+
+    def describe(self) -> str:
+        return f"{self.resource} {self.id}"
 
 
 @dataclass(kw_only=True)
 class Seed:
-    """What a tenant owns from the start; checks that change things make fresh objects instead."""
+    """What a tenant owns from the start (one object per resource); checks that change things make fresh
+    objects instead."""
 
-    project: Project | None = None
-    deployment: Deployment | None = None
-    file: File | None = None
-    problem: str = ""
+    objects: dict[str, Obj] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)  # resource -> why it has no seeded object
+    refused_creates: set[str] = field(default_factory=set)  # resources whose create got a 4xx: not applied
     refused: bool = False  # seeding was refused (writes not allowed here): the checks are not-applicable
 
 
@@ -136,7 +131,7 @@ class World:
     seeds: dict[str, Seed] = field(default_factory=dict)
     default_seed: Seed | None = None  # the default tenant's, in a lenient environment
     planted: dict[str, str] = field(default_factory=dict)  # label -> marker the operator put in its data
-    created: list[tuple[str, str]] = field(default_factory=list)
+    created: list[Obj] = field(default_factory=list)
     markers: dict[str, str] = field(default_factory=dict)
     path_markers: dict[str, str] = field(default_factory=dict)
     search_markers: dict[str, str] = field(default_factory=dict)
@@ -149,6 +144,7 @@ class World:
     faker: Faker = field(default_factory=Faker)
     closed: bool = False  # torn down: a second teardown (plugin.tear_down's fallback) does nothing
     gate: Gate = field(default_factory=Gate)  # per tenant: creates shared, comparisons with them exclusive
+    _serial: itertools.count[int] = field(default_factory=itertools.count, repr=False)  # public values
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # checks run on several threads
 
     # ----------------------------------------------------------------- set up and tear down
@@ -167,6 +163,13 @@ class World:
         # before any list check: a tenant's list that also shows the default tenant's objects is a leak.
         owners = labels if self.settings.env.target.strict else [*labels, ANONYMOUS]
         seeds = dict(zip(owners, self.http.gather([partial(self._seed, owner) for owner in owners]), strict=True))
+        # A create that failed beside the others is tried once more alone: a target that mixes up
+        # concurrent callers must still get seeded, so that the case meant for that flaw (TX-06) sees it.
+        # Only a create the target refused (4xx) is tried again: one that failed otherwise may have been
+        # applied, and is never sent twice.
+        for owner, seed in seeds.items():
+            if seed.refused_creates and not seed.refused:
+                self._seed(owner, seed)
         self.default_seed = seeds.pop(ANONYMOUS, None)
         self.seeds = seeds
 
@@ -201,25 +204,49 @@ class World:
         self.provisioner = self._provisioner()
 
     def close(self) -> list[str]:
-        """Remove everything the run created (once); returns what could not be removed."""
-        problems: list[str] = []
+        """Remove everything the run created (once): objects through the profile's deletes, children before
+        parents, then the tenants. Returns what is left on the target, each object named once."""
         self.closed = True
         if self.http is None:
-            return problems
+            return []
         self.http.drain()  # an interrupt may have left requests of a gather going: they end first
-        # Removals are independent: all at once (within the environment's limits).
-        problems += self._attempt_all([(f"delete project {project_id}", partial(self._delete, owner, project_id))
-                                       for owner, project_id in self.created if self._outlives_tenants(owner)])
+        tenants_go = self.provisioner is not None and self.provisioner.removes_data
+        left: list[str] = []
+        # Objects of tenants removed with their data go with them; the default tenant's always stay.
+        left += self.remove_objects([obj for obj in self.created if not tenants_go or obj.owner == ANONYMOUS])
         if self.provisioner is not None and self.provisioner.removes_data:
             # Every planned id, not only the provisioned ones: a create whose answer an interrupt cut off
             # may have made the tenant all the same (removing an absent tenant is fine).
             known = [tenant.tenant_id for tenant in self.tenants.values()]
-            problems += self._attempt_all([(f"remove tenant {tenant_id}", partial(self.provisioner.remove, tenant_id))
-                                           for tenant_id in [*known, *(p for p in self.planned if p not in known)]])
-        if not problems:
+            left += self._attempt_all([(f"tenant {tenant_id}", partial(self.provisioner.remove, tenant_id))
+                                       for tenant_id in [*known, *(p for p in self.planned if p not in known)]])
+        elif self.provisioner is not None and self.provisioner.creates:
+            left += [f"tenant {tenant.label} ({tenant.tenant_id}): {self.provisioner.creates} cannot be removed "
+                     "through the API" for tenant in self.tenants.values()]
+        if not left:
             self._record_path().unlink(missing_ok=True)
         self.http.close()
-        return problems
+        return left
+
+    def remove_objects(self, objects: list[Obj]) -> list[str]:
+        """Delete ``objects`` deepest first, each as its owner; an object without a delete goes with a
+        deleted parent only if a re-read says it is gone. Returns what stays, once per object."""
+        left: list[str] = []
+        deleted: set[tuple[str, str]] = set()
+        undeletable: list[Obj] = []
+        for depth in sorted({obj.depth for obj in objects}, reverse=True):
+            level = [obj for obj in objects if obj.depth == depth]
+            undeletable += [obj for obj in level if self.settings.profile.operation(f"{obj.resource}.delete") is None]
+            attempts = [(f"{obj.describe()} of {obj.owner}", partial(self._delete, obj))
+                        for obj in level if obj not in undeletable]
+            failed = self._attempt_all(attempts)
+            left += failed
+            deleted |= {(obj.resource, obj.id) for obj in level if obj not in undeletable
+                        and not any(problem.startswith(f"{obj.describe()} of {obj.owner}:") for problem in failed)}
+        for obj in undeletable:
+            if not self._gone_with_parent(obj, deleted):
+                left.append(f"{obj.describe()} of {obj.owner}: the profile has no {obj.resource}.delete")
+        return left
 
     def stats(self) -> dict[str, Any]:
         """Counters for the report: requests sent and retried by this worker."""
@@ -233,9 +260,17 @@ class World:
         if self.http is not None:
             self.http.close()
 
-    def download_key(self, owner: str, project_id: str, file_path: str) -> str:
+    def download_key(self, obj: Obj) -> str:
+        """The key ``[api] download`` reaches ``obj`` by (``download_key`` filled from its address)."""
         template = self.settings.profile.api.download_key
-        return template.format(tenant_id=self.tenant_id(owner), project_id=project_id, file_path=file_path)
+        return template.format(**{**obj.address, "tenant_id": self.tenant_id(obj.owner)})
+
+    def downloadable(self, label: str) -> Obj:
+        """``label``'s seeded object of ``[api] download_resource`` (not-applicable without one)."""
+        resource = self.settings.profile.api.download_resource
+        if resource is None:
+            raise NotApplicable("the profile names no [api] download_resource")
+        return self.seeded(label, resource)
 
     # ----------------------------------------------------------------- what suites use
     def actor(self, label: str) -> Actor:
@@ -251,100 +286,109 @@ class World:
             raise NotApplicable(f"the profile {self.settings.profile.name!r} has no operation {name}")
         return operation
 
+    def spec(self, resource: str) -> Resource:
+        spec = self.settings.profile.resource(resource)
+        if spec is None:
+            raise NotApplicable(f"the profile {self.settings.profile.name!r} has no resource {resource}")
+        return spec
+
+    @property
+    def main(self) -> str:
+        """The resource tenant-wide cases use (``Profile.main``); not-applicable when there is none."""
+        main = self.settings.profile.main
+        if main is None:
+            raise NotApplicable(f"the profile {self.settings.profile.name!r} has no resource that can be created")
+        return main
+
     def seed(self, label: str) -> Seed:
         found = self.default_seed if label == ANONYMOUS else self.seeds.get(label)
         return found or Seed()
 
-    def seeded_project(self, label: str) -> Project:
-        project: Project = self._seeded(label, "project", "projects.create")
-        return project
-
-    def seeded_deployment(self, label: str) -> Deployment:
-        deployment: Deployment = self._seeded(label, "deployment", "deployments.create")
-        return deployment
-
-    def seeded_file(self, label: str) -> File:
-        file: File = self._seeded(label, "file", "files.write")
-        return file
-
-    def _seeded(self, label: str, part: str, creator: str) -> Any:
-        """A seeded object; not-applicable if the profile cannot create it, inconclusive if seeding failed."""
+    def seeded(self, label: str, resource: str) -> Obj:
+        """``label``'s seeded object of ``resource``; not-applicable if the profile cannot create one (or
+        writes are refused here), inconclusive if seeding failed."""
         seed = self.seed(label)
-        found = getattr(seed, part)
+        found = seed.objects.get(resource)
         if found is None:
-            self.operation(creator)
-            reason = f"{label} has no seeded {part}: {seed.problem or 'seeding did not get there'}"
+            spec = self.spec(resource)
+            if spec.creator is None:
+                raise NotApplicable(f"the profile cannot create {resource} (no {resource}.create)")
+            reason = f"{label} has no seeded {resource}: {seed.problems.get(resource) or 'seeding did not get there'}"
             raise NotApplicable(reason) if seed.refused else Inconclusive(reason)
         return found
 
     def tenant_id(self, label: str) -> str:
         return self.settings.env.target.default_tenant if label == ANONYMOUS else self.tenants[label].tenant_id
 
-    def values(self, owner: str) -> dict[str, Any]:
-        """Fresh realistic values for a new object of ``owner``; sensitive ones carry its marker."""
-        marker = self.markers[owner]
-        stamp = self.settings.run_id
+    def values(self, owner: str, resource: str) -> dict[str, Any]:
+        """Fresh realistic values for a new object of ``owner``: sensitive fields carry its markers, public
+        ones are unique and marker-free, and ``tenant_id`` is its own."""
+        spec = self.spec(resource)
+        in_paths = {name for op in spec.operations().values() for name in op.path_fields()}
+        values: dict[str, Any] = {"tenant_id": self.tenant_id(owner)}
         with self._lock:  # one Faker for all threads
-            return {
-                "tenant_id": self.tenant_id(owner),
-                "name": f"{self.faker.catch_phrase()} {marker}",
-                "description": f"{self.faker.sentence(nb_words=8)} {self.search_word} {self.search_markers[owner]} "
-                f"{marker}",
-                "file_path": f"docs/{self.faker.slug()}-{stamp}-{self.path_markers[owner]}.md",
-                "content": f"# {self.faker.bs()}\n{self.faker.paragraph()} {self.search_word} {marker}\n",
-                "provider": "cloudflare-pages",
-            }
+            for name, field_spec in spec.field_specs.items():
+                values[name] = self._value(owner, field_spec, path=name in in_paths or name == spec.id_key)
+        return values
 
-    def new_project(self, owner: str) -> Project:
-        """Create a project for ``owner`` (a tenant label or ``anonymous``) and register it for removal."""
-        values = self.values(owner)
-        _, identifier, _ = self.create_project(owner, values)
-        return Project(id=identifier, owner=owner, name=values["name"], description=values["description"])
+    def _value(self, owner: str, spec: FieldSpec, *, path: bool) -> Any:
+        if spec.kind == "constant":
+            return spec.value
+        if spec.kind == "faker":
+            return jsonable(getattr(self.faker, str(spec.faker))())
+        if spec.kind == "public":
+            return f"{self.faker.slug()}-{self.settings.run_id}-{next(self._serial)}"
+        if path:  # a marker the requester sends in a URL is one it knows: a path gets its own
+            return f"{self.faker.slug()}-{self.settings.run_id}-{self.path_markers[owner]}"
+        return (f"{self.faker.sentence(nb_words=6).rstrip('.')} {self.search_word} {self.search_markers[owner]} "
+                f"{self.markers[owner]}")
 
-    def create_project(
-        self, owner: str, values: dict[str, Any], *, body: Any = None
-    ) -> tuple[Reply, str, dict[str, Any]]:
-        """``owner`` creates a project from ``values`` (``body`` replaces the profile's body): the answer,
-        the new id and object, registered for removal before any comparison of ``owner``'s lists goes on."""
+    def new(self, owner: str, resource: str, parent: Obj | None = None) -> Obj:
+        """A fresh object of ``resource`` for ``owner`` (under ``parent``, else under its seeded parent),
+        registered for removal."""
+        return self.create(owner, resource, self.values(owner, resource), parent=parent)[1]
+
+    def create(self, owner: str, resource: str, values: dict[str, Any], *, parent: Obj | None = None,
+               body: Any = None) -> tuple[Reply, Obj]:
+        """``owner`` creates an object from ``values`` (``body`` replaces the profile's body): the answer
+        and the object, registered for removal before any comparison of ``owner``'s lists goes on."""
+        spec = self.spec(resource)
+        if spec.parent is not None and parent is None:
+            parent = self.seeded(owner, spec.parent)
+        operation = self.operation(f"{resource}.{spec.creator or 'create'}")
+        context = {**values, **(parent_address(spec, parent))}
         with self.gate.shared(owner):
-            reply = self.actor(owner).call(self.operation("projects.create"), values, body=body)
-            identifier, created = self.adopt(owner, reply)
-        return reply, identifier, created
+            reply = self.actor(owner).call(operation, context, body=body)
+            obj = self.adopt(owner, resource, reply, context, parent)
+        return reply, obj
 
-    def created_by(self, owner: str) -> set[str]:
-        """Projects the run created as ``owner``, once every create of ``owner``'s already under way is
-        registered (``gate``): a listing taken before this call holds no project of theirs that this lacks."""
-        with self.gate.exclusive(owner), self._lock:
-            return {project for creator, project in self.created if creator == owner}
-
-    def adopt(self, owner: str, reply: Reply) -> tuple[str, dict[str, Any]]:
-        """A ``projects.create`` answer of ``owner``: the new project's id and body, registered for removal
-        (inconclusive when nothing was created)."""
-        operation = self.operation("projects.create")
-        resource = self.settings.profile.resource("projects")
-        assert resource is not None
-        identifier = self._created_id(reply, resource.id_field, operation)
+    def adopt(self, owner: str, resource: str, reply: Reply, values: dict[str, Any], parent: Obj | None) -> Obj:
+        """An object a create answered (``reply``), registered for removal; inconclusive when the answer
+        shows nothing was created."""
+        spec = self.spec(resource)
+        identifier = self._created_id(reply, resource, values)
+        address = {**parent_address(spec, parent), spec.id_key: identifier, "id": identifier}
+        obj = Obj(resource=resource, id=identifier, owner=owner, values=values, address=address, parent=parent)
         with self._lock:
-            self.created.append((owner, identifier))
+            self.created.append(obj)
             if self._outlives_tenants(owner):
                 self._write_record()
-        return identifier, reply.object(operation) or {}
+        return obj
 
-    def new_deployment(self, owner: str, project: Project) -> Deployment:
-        operation = self.operation("deployments.create")
-        resource = self.settings.profile.resource("deployments")
-        assert resource is not None
-        reply = self.actor(owner).call(operation, {**self.values(owner), "project_id": project.id})
-        return Deployment(id=self._created_id(reply, resource.id_field, operation), project_id=project.id,
-                          owner=owner)
+    def created_by(self, owner: str, resource: str | None = None) -> set[str]:
+        """Ids of objects the run created as ``owner`` (of ``resource``, or of any), once every create of
+        ``owner``'s already under way is registered (``gate``): a listing taken before this call holds no
+        object of theirs that this lacks."""
+        with self.gate.exclusive(owner), self._lock:
+            return {obj.id for obj in self.created if obj.owner == owner and resource in (None, obj.resource)}
 
-    def new_file(self, owner: str, project: Project) -> File:
-        operation = self.operation("files.write")
-        values = {**self.values(owner), "project_id": project.id}
-        reply = self.actor(owner).call(operation, values)
-        if reply.status not in (200, 201):
-            raise Inconclusive(f"{owner} could not store a file: {reply.status} {reply.text[:200]}")
-        return File(project_id=project.id, path=values["file_path"], content=values["content"], owner=owner)
+    def expected(self, obj: Obj) -> str:
+        """What the owner's own read of ``obj`` shows: its marker when the resource has a sensitive field,
+        else its id."""
+        spec = self.spec(obj.resource)
+        if any(field_spec.kind == "sensitive" for field_spec in spec.field_specs.values()):
+            return self.markers[obj.owner]
+        return obj.id
 
     def read(self, owner: str, name: str, values: dict[str, Any]) -> Reply:
         """An owner's read, polled within the consistency window until it succeeds; a target that cannot
@@ -357,6 +401,14 @@ class World:
 
     def values_base(self, owner: str) -> dict[str, Any]:
         return {"tenant_id": self.tenant_id(owner)}
+
+    def item_ids(self, reply: Reply, resource: str, operation: Operation) -> set[str] | None:
+        """Ids of a list answer's items (``None`` when the answer does not have the list's shape)."""
+        items = reply.items(operation)
+        if items is None:
+            return None
+        id_field = self.spec(resource).id_field
+        return {str(item.get(id_field)) for item in items if isinstance(item, dict)}
 
     def poll(self, attempt: Callable[[], Reply], done: Callable[[Reply], bool]) -> Reply:
         """Repeat ``attempt`` until ``done(reply)`` or the environment's consistency window has passed."""
@@ -390,10 +442,10 @@ class World:
                 self.redactor.add(token, env.provisioning.admin_token.var)
                 self.admin = self.http.actor(  # type: ignore[union-attr]
                     "admin", CredentialAuth("Authorization", f"Bearer {token}"), scan=False)
-            if self.settings.profile.provisioning.admin is None and self.settings.profile.provisioning.signup:
-                assert self.anonymous is not None
-                return SignupProvisioner(self.settings.profile, self.anonymous)
             return AdminApiProvisioner(self.settings.profile, self.admin)
+        if method == "signup":
+            assert self.anonymous is not None
+            return SignupProvisioner(self.settings.profile, self.anonymous, self.redactor)
         if method == "static":
             keys = {t.id: (t.key.get() if t.key else None) for t in env.provisioning.tenants}
             for tenant in env.provisioning.tenants:
@@ -412,12 +464,13 @@ class World:
         marker = new_marker()
         with self._lock:
             name = f"{self.faker.company()} {marker}"
-        secret = self.provisioner.create(tenant_id, name)
-        tenant = Tenant(label=label, tenant_id=tenant_id, name=name, marker=marker, secret=secret)
+        account = self.provisioner.create(tenant_id, name)
+        tenant = Tenant(label=label, tenant_id=account.tenant_id or tenant_id, name=name, marker=marker,
+                        secret=account.secret, renew=account.renew)
         self.tenants[label] = tenant
         self._mark(label, marker)
-        if secret:
-            self.redactor.add(secret, secret_variable(label))
+        if account.secret:
+            self.redactor.add(account.secret, secret_variable(label))
         tenant.actor = self.http.actor(label, self.auth(tenant))
         planted = next((static.marker for static in self.settings.env.provisioning.tenants
                         if static.id == tenant_id and static.marker), None)
@@ -426,8 +479,8 @@ class World:
             self.scanner.register(planted, label)
 
     def _mark(self, owner: str, marker: str | None = None) -> None:
-        """Give ``owner`` its markers: for names and contents, for file paths, and for search terms (see
-        ``tenantcheck.engine.canaries``: a requester that sends a marker knows it from then on)."""
+        """Give ``owner`` its markers: for names and contents, for values sent in paths, and for search
+        terms (see ``tenantcheck.engine.canaries``: a requester that sends a marker knows it from then on)."""
         self.markers[owner] = marker or new_marker()
         self.path_markers[owner] = new_marker()
         self.search_markers[owner] = new_marker()
@@ -440,44 +493,86 @@ class World:
             return CredentialAuth(identity.tenant_headers[0], tenant.tenant_id)
         if not tenant.secret:
             raise Inconclusive(f"{tenant.label} ({tenant.tenant_id}) has no credential for token identity")
-        if identity.scheme == "bearer":
-            return CredentialAuth("Authorization", f"Bearer {tenant.secret}")
-        if identity.scheme == "cookie":
-            return CredentialAuth("Cookie", f"{identity.cookie_name}={tenant.secret}")
-        return CredentialAuth(identity.credential_header, tenant.secret)
+        renewer = None
+        if tenant.renew is not None:
+            renew = tenant.renew
 
-    def _seed(self, label: str) -> Seed:
-        """Seed one tenant; a missing operation leaves that part out (its checks are then n/a)."""
-        seed = Seed()
+            def renewer() -> str:
+                secret = renew()
+                self.redactor.add(secret, secret_variable(tenant.label))
+                return secret
+
+        if identity.scheme == "bearer":
+            return CredentialAuth("Authorization", tenant.secret, format="Bearer {}", renewer=renewer)
+        if identity.scheme == "cookie":
+            return CredentialAuth("Cookie", tenant.secret, format=f"{identity.cookie_name}={{}}", renewer=renewer)
+        return CredentialAuth(identity.credential_header, tenant.secret, renewer=renewer)
+
+    def _seed(self, label: str, seed: Seed | None = None) -> Seed:
+        """Seed one tenant with an object of every resource it can create, parents first (or complete
+        ``seed``); a resource whose create is missing or fails is left out (its checks say why)."""
+        seed = seed or Seed()
         profile = self.settings.profile
-        try:
-            if profile.operation("projects.create"):
-                seed.project = self.new_project(label)
-            if seed.project and profile.operation("deployments.create"):
-                seed.deployment = self.new_deployment(label, seed.project)
-            if seed.project and profile.operation("files.write"):
-                seed.file = self.new_file(label, seed.project)
-        except (NotApplicable, Inconclusive) as error:
-            seed.problem = str(error)  # checks that need the missing part say so, with this reason
-            seed.refused = isinstance(error, NotApplicable)
+        for resource in profile.in_order():
+            spec = profile.resources[resource]
+            if spec.creator is None or resource in seed.objects or (seed.problems.get(resource) and
+                                                                     resource not in seed.refused_creates):
+                continue
+            seed.problems.pop(resource, None)
+            seed.refused_creates.discard(resource)
+            parent = seed.objects.get(spec.parent) if spec.parent else None
+            if spec.parent and parent is None:
+                seed.problems[resource] = f"its parent {spec.parent} was not seeded ({seed.problems.get(spec.parent)})"
+                continue
+            try:
+                seed.objects[resource] = self.new(label, resource, parent)
+            except (NotApplicable, Inconclusive) as error:
+                seed.problems[resource] = str(error)  # checks that need it say so, with this reason
+                seed.refused = seed.refused or isinstance(error, NotApplicable)
+                if isinstance(error, CreateRefused):
+                    seed.refused_creates.add(resource)
         return seed
 
-    def _created_id(self, reply: Reply, id_field: str, operation: Operation) -> str:
-        body = reply.object(operation)
-        identifier = body.get(id_field) if body else None
-        if reply.status not in (200, 201) or not isinstance(identifier, str | int):
-            raise Inconclusive(f"create did not succeed: {reply.status} {reply.text[:200]}")
+    def _created_id(self, reply: Reply, resource: str, values: dict[str, Any]) -> str:
+        spec = self.spec(resource)
+        if reply.status not in (200, 201, 204):
+            refused = 400 <= reply.status < 500 and reply.status != 429
+            raise (CreateRefused if refused else Inconclusive)(
+                f"create of {resource} did not succeed: {reply.status} {reply.text[:200]}")
+        if spec.id_from == "request":
+            return str(values[spec.id_key])
+        if spec.id_from == "location":
+            identifier: Any = reply.location_id()
+        else:
+            body = reply.object(self.operation(f"{resource}.{spec.creator}"))
+            identifier = body.get(spec.id_field) if body else None
+        if not isinstance(identifier, str | int) or identifier == "":
+            where = "a Location header" if spec.id_from == "location" else f"'{spec.id_field}' in the answer"
+            raise Inconclusive(f"create of {resource} answered {reply.status} without {where}: {reply.text[:200]}")
         return str(identifier)
 
-    def _delete(self, owner: str, project_id: str) -> None:
-        operation = self.settings.profile.operation("projects.delete")
-        if operation is None:
-            raise Inconclusive("the profile has no projects.delete; remove the run's projects by hand")
-        reply = self.actor(owner).call(operation, {**self.values_base(owner), "id": project_id})
-        if reply.status not in (200, 202, 204, 404):
+    def _delete(self, obj: Obj) -> None:
+        operation = self.operation(f"{obj.resource}.delete")
+        reply = self.actor(obj.owner).call(operation, {**self.values_base(obj.owner), **obj.address})
+        if reply.status not in (200, 202, 204, 404, 410):
             raise Inconclusive(f"{reply.status}")
 
-    def _attempt_all(self, attempts: list[tuple[str, Callable[[], object]]]) -> list[str]:
+    def _gone_with_parent(self, obj: Obj, deleted: set[tuple[str, str]]) -> bool:
+        """Whether an object without a delete went with a deleted ancestor: its owner's re-read says so."""
+        ancestor, gone = obj.parent, False
+        while ancestor is not None and not gone:
+            gone, ancestor = (ancestor.resource, ancestor.id) in deleted, ancestor.parent
+        getter = self.spec(obj.resource).getter
+        if not gone or getter is None:
+            return False
+        try:
+            reply = self.actor(obj.owner).call(self.operation(f"{obj.resource}.{getter}"),
+                                               {**self.values_base(obj.owner), **obj.address})
+        except Exception:  # cleanup goes on; the object is then named as left
+            return False
+        return reply.status in (404, 410)
+
+    def _attempt_all(self, attempts: Sequence[tuple[str, Callable[[], object]]]) -> list[str]:
         """Cleanup actions at once, each past the others' failures; what could not be done."""
         assert self.http is not None
         outcomes = self.http.gather([partial(self._attempt, what, action) for what, action in attempts])
@@ -492,7 +587,7 @@ class World:
         return []
 
     def _outlives_tenants(self, owner: str) -> bool:
-        """Whether a project of ``owner`` survives the removal of the run's tenants (so the record names it)."""
+        """Whether an object of ``owner`` survives the removal of the run's tenants (so the record names it)."""
         return owner == ANONYMOUS or not (self.provisioner is not None and self.provisioner.removes_data)
 
     def _record_path(self) -> Path:
@@ -507,6 +602,29 @@ class World:
                   "base_url": self.settings.base_url, "pid": os.getpid(),
                   "provisioning": self.settings.env.provisioning.method,
                   "tenants": [tenant.tenant_id for tenant in self.tenants.values()],
-                  "projects": [[self.tenant_id(owner), project] for owner, project in self.created
-                               if self._outlives_tenants(owner)]}
+                  "objects": [{"resource": obj.resource, "tenant_id": self.tenant_id(obj.owner), "id": obj.id,
+                               "address": obj.address,
+                               "parent": [obj.parent.resource, obj.parent.id] if obj.parent else None}
+                              for obj in self.created if self._outlives_tenants(obj.owner)]}
         path.write_text(json.dumps(record, indent=2))
+
+
+class CreateRefused(Inconclusive):
+    """A create the target refused (4xx): nothing was made, so it may be tried again."""
+
+
+def parent_address(spec: Resource, parent: Obj | None) -> dict[str, Any]:
+    """The placeholders a child is reached by through its parent: the parent's own, and its id."""
+    if parent is None or spec.parent is None:
+        return {}
+    inherited = {key: value for key, value in parent.address.items() if key != "id"}
+    return {**inherited, spec.parent_id: parent.id}
+
+
+def jsonable(value: Any) -> Any:
+    """A Faker value as JSON can carry it (decimals as numbers, dates as ISO text)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value

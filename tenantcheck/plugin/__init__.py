@@ -112,7 +112,7 @@ def load_configuration(config: pytest.Config) -> tuple[Environment, Profile]:
     if env.target.embedded:
         from tenantcheck.run.embedded import check_flaws
 
-        check_flaws(env.target.flaws)
+        check_flaws(env.target.flaws, env.target.app)
     profile = load_profile(config.getoption("tenantcheck_profile") or env.profile)
     sampling = config.getoption("tenantcheck_pairs")
     if sampling is not None and not re.fullmatch(r"all|ring|random:[1-9][0-9]*", sampling):
@@ -175,7 +175,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         except Exception as error:
             pytest.exit(f"tenantcheck: the embedded reference target did not start: {error}", returncode=2)
         config.add_cleanup(process.stop)
-        config.stash[RUN_KEY].update(base_url=process.base_url, admin_token=process.admin_token,
+        config.stash[RUN_KEY].update(base_url=process.base_url, admin_token=getattr(process, "admin_token", None),
                                      data_dir=str(process.data_dir))
 
 

@@ -186,7 +186,9 @@ class Collector:
             tr.write_line(f"  [inconclusive] {result.check}: {result.reason}", yellow=True)
         more(tr, len(undecided) - SHOWN_UNDECIDED, "inconclusive check(s)", self.report_path)
         for problem in self.cleanup_problems:
-            tr.write_line(f"  left on the target: {problem} (tenantcheck cleanup --run-id ...)", yellow=True)
+            tr.write_line(f"  left on the target: {problem}", yellow=True)
+        if self.cleanup_problems:
+            tr.write_line("  (tenantcheck cleanup --run-id <run id> removes what the API lets it remove)", yellow=True)
         tr.write_line(f"report: {self.report_path}")
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from tenantcheck.engine.checks import Subject
 from tenantcheck.engine.tenants import pair_sampling, tenant_labels
-from tenantcheck.plugin.stash import MANIFEST_KEY, RUN_KEY
+from tenantcheck.plugin.stash import MANIFEST_KEY, PROFILE_KEY, RUN_KEY
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -24,8 +24,27 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         labels = [tenant.label for tenant in manifest.tenants] if manifest else []
     sampling = pair_sampling(metafunc.config.getoption("tenantcheck_pairs"), len(labels))
     seed = metafunc.config.stash[RUN_KEY]["run_id"] if RUN_KEY in metafunc.config.stash else ""
-    subjects = list(expand(labels, options, cross_pairs(labels, sampling, seed)))
-    metafunc.parametrize("subject", subjects, ids=[subject.id for subject in subjects])
+    people = cross_pairs(labels, sampling, seed)
+    family = options.get("operations")
+    if not callable(family):
+        subjects = list(expand(labels, options, people))
+        metafunc.parametrize("subject", subjects, ids=[subject.id for subject in subjects])
+        return
+    targets = family(metafunc.config.stash[PROFILE_KEY])
+    params = [pytest.param(subject, id=subject.id, marks=[pytest.mark.case(target.case)] if target.case else [])
+              for target in targets
+              for subject in expand(labels, {**options, "operations": [target.operation],
+                                             "variants": [target.variant] if target.variant else
+                                             options.get("variants")}, people)]
+    reported = {target.case for target in targets}
+    for case in options.get("cases") or (None,):
+        if not targets or (case is not None and case not in reported):
+            # Nothing of this family in the profile: one check says so (not-applicable), so that the case
+            # is reported as not applying instead of vanishing from the report.
+            why = f"absent:the profile declares nothing this case attacks ({family.__doc__ or family.__name__})"
+            marks = [pytest.mark.needs(why), *([pytest.mark.case(case)] if case else [])]
+            params.append(pytest.param(Subject(variant="not-declared"), id="not-declared", marks=marks))
+    metafunc.parametrize("subject", params)
 
 
 def cross_pairs(labels: list[str], sampling: str, seed: str) -> list[tuple[str, str]]:

@@ -72,6 +72,8 @@ def first_missing_need(item: pytest.Item) -> str | None:
 
 def missing_need(config: pytest.Config, what: str) -> str | None:
     """Why a check cannot apply here: the profile lacks an operation or the environment an inspector."""
+    if what.startswith("absent:"):
+        return what.removeprefix("absent:")
     if what == "inspector":
         if config.stash[ENV_KEY].inspector is None:
             return "needs an inspector to read storage ([inspector] in the environment)"

@@ -46,7 +46,7 @@ class Restored:
                 if provisioner is not None and provisioner.removes_data:
                     provisioner.remove(tenant.tenant_id)
                     continue
-                delete = self.world.operation("projects.delete")
+                delete = self.world.operation(f"{self.world.main}.delete")
                 for project in tenant.projects:
                     self.actor(tenant.label).call(delete, {"tenant_id": tenant.tenant_id, "id": project.id})
             except Exception as error:  # go on with the other tenants and report every failure

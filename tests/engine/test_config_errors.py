@@ -89,7 +89,12 @@ PROFILE_CASES = {
     "unknown-key": ('name = "x"\n[identity]\nschema = "bearer"\n', "Did you mean 'scheme'?"),
     "no-name": ('[identity]\nmode = "token"\n', "name: required key is missing"),
     "id-from": ('name = "x"\n[resources.projects]\nid_from = "request"\n',
-                ": [resources.projects] id_from must be 'response'"),
+                'id_from = "request" sends the id as {id}: declare it in fields'),
+    "resource-name": ('name = "x"\n[resources.Books]\n', "resource name 'Books' must be lower case"),
+    "parent": ('name = "x"\n[resources.pages]\nparent = "books"\n', "parent 'books' is not a resource"),
+    "undeclared-field": ('name = "x"\n[resources.books]\ncreate = { method = "POST", path = "/b", '
+                         'body = { isbn = "{isbn}" } }\n', "declare it in [resources.books] fields"),
+    "field-kind": ('name = "x"\n[resources.books]\nfields = { title = "secret" }\n', "title"),
 }
 
 

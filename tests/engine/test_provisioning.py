@@ -21,12 +21,14 @@ SIGNUP_PROFILE = {
                    "body": {"org": "{tenant_id}", "email": "{email}", "password": "{password}"}},
         "login": {"method": "POST", "path": "/auth/login", "body": {"email": "{email}", "password": "{password}"}},
         "token_field": "session.token",
+        "tenant_id_field": "org",
     }},
 }
 
 
-def test_signup_then_login_yields_the_token() -> None:
+def test_signup_then_login_yields_the_token_the_chosen_id_and_a_renewal() -> None:
     accounts: dict[str, str] = {}
+    logins: list[str] = []
 
     def app(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
@@ -34,14 +36,20 @@ def test_signup_then_login_yields_the_token() -> None:
             accounts[body["email"]] = body["password"]
             return httpx.Response(201, json={"org": body["org"]})
         if accounts.get(body["email"]) == body["password"]:
-            return httpx.Response(200, json={"session": {"token": f"tok-{body['email']}"}})
+            logins.append(body["email"])
+            return httpx.Response(200, json={"session": {"token": f"tok-{body['email']}-{len(logins)}"}})
         return httpx.Response(401, json={"error": {"code": "unauthorized", "message": "no"}})
 
     profile = Profile.model_validate(SIGNUP_PROFILE)
+    redactor = Redactor()
     with Http("http://127.0.0.1:9", rate=100, concurrency=2, timeout=5, retries=0, scanner=CanaryScanner(),
-              redactor=Redactor(), on_leak=lambda *a: None, transport=httpx.MockTransport(app)) as http:
-        token = SignupProvisioner(profile, http.actor("anonymous")).create("tc-12345678-a", "Acme")
-    assert token == "tok-tc-12345678-a@example.test"
+              redactor=redactor, on_leak=lambda *a: None, transport=httpx.MockTransport(app)) as http:
+        account = SignupProvisioner(profile, http.actor("anonymous"), redactor).create("tc-12345678-a", "Acme")
+        assert account.secret == "tok-tc-12345678-a@example.test-1"
+        assert account.tenant_id == "tc-12345678-a"  # the sign-up answer's "org"
+        assert account.renew is not None and account.renew() == "tok-tc-12345678-a@example.test-2"
+    password = accounts["tc-12345678-a@example.test"]
+    assert password not in redactor.text(f"password={password}")  # never in an artifact
 
 
 def test_planned_ids_carry_the_run_and_nest() -> None:

@@ -79,7 +79,7 @@ def assert_refused(run: Run, target: Target) -> None:
     # only have shown a leak if the victim owned data, and a run that wrote nothing has none to show.
     passed = [check for check in probes if check["verdict"] == "passed"]
     assert passed and all("refusal" in check["rests_on"] for check in passed), run.describe()
-    unbacked = [check for check in probes if check["verdict"] != "passed"]
+    unbacked = [check for check in probes if check["verdict"] not in ("passed", "not-applicable")]
     assert unbacked and all(check["verdict"] == "inconclusive" and "owns nothing this read could reveal"
                             in check["reason"] for check in unbacked), run.describe()
     assert run.code == 2 and run.document["verdict"]["verdict"] == "inconclusive", run.describe()  # type: ignore[index]
@@ -130,7 +130,9 @@ def test_planted_markers_back_the_read_only_checks(tmp_path: Path, target: Targe
     env = tmp_path / "prod.toml"
     env.write_text(text)
     run = run_tenantcheck(tmp_path / "run", "--env", str(env), "-k", "TX-07", env=keys, secrets=target.secrets)
-    probes = [check for check in run.checks if check["case"] == "TX-07"]
+    # (path probes are not-applicable: the contract's paths do not name the tenant)
+    probes = [check for check in run.checks if check["case"] == "TX-07" and "-path-" not in check["check"]
+              and ":path-" not in check["check"]]
     assert probes and all(check["verdict"] == "passed" for check in probes), run.describe()
     assert any("planted data" in check["rests_on"].get("data", "") for check in probes), run.describe()
     assert run.code == 0 and run.verdict == "isolated", run.describe()
