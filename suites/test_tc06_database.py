@@ -1,9 +1,9 @@
 """TC-06 database verification: rows carry their creator's tenant id; denied attempts are logged.
 
 What the API shows (owner fields of created objects, the access logs) is checked for every target; with an
-inspector, the rows themselves: every row of the run's objects carries its creator's tenant id, and a denied
-attempt is a tenant_access_logs row with success = 0. Without an inspector the storage part is
-not-applicable (never passed).
+inspector, the rows themselves, where the profile's storage mappings say they are: every row of the run's
+objects carries its creator's tenant id, and a denied attempt is a failed row of ``audit_storage``. Without
+an inspector or a mapping the storage part is not-applicable (never passed).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import pytest
 from tenantcheck.engine.checks import Check, Subject
 from tenantcheck.engine.http import Reply
 from tenantcheck.engine.world import World
-from tenantcheck.families import main_resource
+from tenantcheck.families import holders, main_resource, stored_tables
 from tenantcheck.inspectors import StorageInspector
-from tenantcheck.inspectors.queries import DATA_TABLES, failed_accesses, poll, rows_of_projects
+from tenantcheck.inspectors.queries import failed_accesses, poll, rows_of
 from tenantcheck.oracles import denied, ok, owner_field_is
 
 
@@ -82,45 +82,38 @@ def test_denied_attempts_are_logged(world: World, check: Check, subject: Subject
 
 
 @pytest.mark.case("TC-06")
-@pytest.mark.over(variants=[f"storage.{table}" for table in DATA_TABLES], pairs="each")
+@pytest.mark.over(operations=stored_tables, pairs="each")
 @pytest.mark.needs("inspector")
 def test_rows_in_storage(world: World, inspector: StorageInspector, check: Check, subject: Subject) -> None:
+    """Every row the profile's storage mappings say a table holds about the owner's objects carries the
+    owner's tenant id; the seeded object's home row must be there (else the inspector reads elsewhere)."""
     owner, table = subject.attacker, (subject.variant or "").removeprefix("storage.")
     assert owner is not None
     expected = world.tenant_id(owner)
-    project_ids = sorted(world.created_by(owner, "projects"))
-    rows = rows_of_projects(inspector, table, project_ids)
-    seeded = seeded_row(world, owner, table)
-    if table == "search_index" and not rows:
-        check.not_applicable(f"the target keeps no search_index rows for {owner}'s projects")
-    if seeded is not None and not any(seeded.items() <= row.items() for row in rows):
-        check.inconclusive(f"{inspector.describe()} does not hold {owner}'s seeded {table} row {seeded}: "
-                           "does [inspector] point at the target's database?")
+    rows, home = [], False
+    for resource in holders(world.settings.profile, table):
+        mappings = world.spec(resource).storage.tables  # type: ignore[union-attr]
+        mapping = next(entry for entry in mappings if entry.table == table)
+        found = rows_of(inspector, mapping, sorted(world.created_by(owner, resource)))
+        seeded = world.seed(owner).objects.get(resource)
+        if mapping is mappings[0] and seeded is not None:
+            home = True
+            if not any(str(row["id"]) == seeded.id for row in found):
+                check.inconclusive(f"{inspector.describe()} holds no {table} row of {owner}'s seeded "
+                                   f"{seeded.describe()}: does [inspector] point at the target's database?")
+        rows += found
     if not rows:
+        if not home:  # a table that holds rows about objects (not the objects themselves) may hold none
+            check.not_applicable(f"the target keeps no {table} rows about {owner}'s objects")
         check.inconclusive(f"{inspector.describe()} holds no {table} rows of {owner}'s objects to check")
-    wrong = [row for row in rows if row.get("tenant_id") != expected]
+    wrong = [row for row in rows if row.get("owner") != expected]
     if wrong:
         check.fail(oracle="storage", severity="high",
-                   title=f"{len(wrong)} {table} row(s) of {owner}'s objects are stored with another tenant id",
-                   detail=f"expected tenant_id {expected!r} in {inspector.describe()}; found "
-                   + "; ".join(describe_row(row) for row in wrong[:5]))
+                   title=f"{table} rows of {owner}'s objects are stored with another tenant id",
+                   detail=f"expected owner {expected!r} in {inspector.describe()}; found "
+                   + "; ".join(f"id={row['id']!r} owner={row['owner']!r}" for row in wrong[:5])
+                   + f" ({len(wrong)} row(s))")
     check.rests_on("data", f"{len(rows)} {table} row(s) of {owner}'s objects in {inspector.describe()}")
-
-
-def seeded_row(world: World, owner: str, table: str) -> dict[str, Any] | None:
-    """What the owner's seeded object looks like in ``table`` (it must be there), or None."""
-    seeded = world.seed(owner).objects
-    if table == "projects" and "projects" in seeded:
-        return {"id": seeded["projects"].id}
-    if table == "deployments" and "deployments" in seeded:
-        return {"id": seeded["deployments"].id}
-    if table == "file_metadata" and "files" in seeded:
-        return {"project_id": seeded["files"].address["project_id"], "file_path": seeded["files"].id}
-    return None
-
-
-def describe_row(row: dict[str, Any]) -> str:
-    return ", ".join(f"{column}={value!r}" for column, value in row.items())
 
 
 @pytest.mark.case("TC-06")
@@ -134,13 +127,16 @@ def test_denials_in_storage(world: World, inspector: StorageInspector, check: Ch
                                          {**world.values_base(attacker), **project.address})
     if attempt.status not in world.settings.deny_statuses:
         denied(world, check, attempt, what=f"a read of a {world.main} object")
+    audit = world.settings.profile.audit_storage
+    if audit is None:
+        check.not_applicable("the profile names no audit_storage table")
     attacker_id = world.tenant_id(attacker)
     policy = world.settings.env.policy
-    rows = poll(lambda: failed_accesses(inspector, attacker_id, project.id), bool,
+    rows = poll(lambda: failed_accesses(inspector, audit, attacker_id, project.id), bool,
                 window=policy.consistency_window, interval=policy.poll_interval)
     if not rows:
         check.fail(oracle="storage", severity="high", replies=[attempt],
-                   title=f"a denied attempt of {attacker} is not in tenant_access_logs",
-                   detail=f"no row with tenant_id={attacker_id!r}, resource_id={project.id!r}, success=0 "
-                   f"in {inspector.describe()}")
-    check.rests_on("data", f"tenant_access_logs holds {attacker}'s denied attempt on {project.id}")
+                   title=f"a denied attempt of {attacker} is not in {audit.table}",
+                   detail=f"no row with {audit.tenant_column}={attacker_id!r}, {audit.resource_column}={project.id!r}, "
+                   f"{audit.success_column}=0 in {inspector.describe()}")
+    check.rests_on("data", f"{audit.table} holds {attacker}'s denied attempt on {project.id}")

@@ -7,9 +7,9 @@ import pytest
 
 from tenantcheck.engine.checks import Check, Subject
 from tenantcheck.engine.world import ANONYMOUS, World
-from tenantcheck.families import without_identity
-from tenantcheck.inspectors import FILES, StorageInspector
-from tenantcheck.inspectors.queries import rows_of_projects
+from tenantcheck.families import stored_creates, without_identity
+from tenantcheck.inspectors import StorageInspector
+from tenantcheck.inspectors.queries import rows_of, stored_keys
 from tenantcheck.oracles import REFUSALS, control, denied, items_of, ok, owner_field_is, victims_hold_data
 
 
@@ -62,36 +62,37 @@ def test_request_without_identity(world: World, check: Check, subject: Subject) 
 
 
 @pytest.mark.case("TC-08")
-@pytest.mark.over(operations=["projects.create", "files.write"], variants=["storage"], pairs="none")
-@pytest.mark.needs("inspector", "projects.create", "files.write")
+@pytest.mark.over(operations=stored_creates, pairs="none")
+@pytest.mark.needs("inspector")
 def test_default_tenant_in_storage(world: World, inspector: StorageInspector, check: Check, subject: Subject) -> None:
-    """The contract's storage layout (projects and file_metadata rows, FILES keys): generic storage
-    mappings per resource replace it (see the README's roadmap)."""
+    """An object made without identity (and its parents) is stored as the default tenant's, in its home
+    row and at its key."""
     if world.settings.env.target.strict:
         check.not_applicable("a strict environment refuses requests without identity: nothing is stored for "
                              "the default tenant")
+    resource = str(subject.operation).split(".", 1)[0]
+    spec = world.spec(resource)
+    assert spec.storage is not None
     default = world.tenant_id(ANONYMOUS)
-    project = world.new(ANONYMOUS, "projects")
-    if subject.operation == "projects.create":
-        rows = rows_of_projects(inspector, "projects", [project.id])
-        found = [row.get("tenant_id") for row in rows]
-        where = f"projects.tenant_id of {project.id}"
-    else:
-        file = world.new(ANONYMOUS, "files", project)
-        rows = rows_of_projects(inspector, "file_metadata", [project.id])
-        found = [row.get("tenant_id") for row in rows if row.get("file_path") == file.id]
-        keys = inspector.kv_keys(FILES, prefix=f"{default}:{project.id}:")
-        if found and f"{default}:{project.id}:{file.id}" not in keys:
-            check.fail(oracle="storage", severity="high",
-                       title="a file stored without identity is not at the default tenant's KV key",
-                       detail=f"expected FILES key {default}:{project.id}:{file.id}; keys with that prefix: "
-                       f"{keys[:5]} ({inspector.describe()})")
-        where = f"file_metadata.tenant_id of {file.id}"
+    parent = world.new(ANONYMOUS, spec.parent) if spec.parent else None
+    obj = world.new(ANONYMOUS, resource, parent)
+    home = spec.storage.tables[0]
+    found = [row.get("owner") for row in rows_of(inspector, home, [obj.id])]
+    where = f"{home.table}.{home.owner_column} of {obj.describe()}"
     if not found:
         check.inconclusive(f"{where} is not in {inspector.describe()}: does [inspector] point at the target's "
                            "database?")
-    if found != [default]:
+    if set(found) != {default}:
         check.fail(oracle="storage", severity="high",
-                   title=f"an object created without identity is stored with tenant id {found[0]!r}",
+                   title=f"a {resource} object created without identity is stored with another tenant id",
                    detail=f"{where} is {found}, expected the default tenant {default!r}")
+    kv = spec.storage.kv
+    if kv is not None:
+        key = world.stored_key(obj, kv.key)
+        keys = stored_keys(inspector, kv)
+        if key not in keys:
+            check.fail(oracle="storage", severity="high",
+                       title=f"a {resource} object stored without identity is not at the default tenant's key",
+                       detail=f"expected key {key!r} in {kv.namespace or kv.table}; keys naming it: "
+                       f"{[k for k in keys if obj.id in k][:5]} ({inspector.describe()})")
     check.rests_on("data", f"{where} read from {inspector.describe()}")

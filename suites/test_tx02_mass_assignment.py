@@ -11,7 +11,7 @@ from tenantcheck.engine.http import Reply
 from tenantcheck.engine.world import World
 from tenantcheck.families import main_resource
 from tenantcheck.inspectors import StorageInspector
-from tenantcheck.inspectors.queries import rows_of_projects
+from tenantcheck.inspectors.queries import rows_of
 from tenantcheck.oracles import items_of, ok, owner_field_is
 
 
@@ -75,16 +75,19 @@ def test_owner_in_storage(world: World, inspector: StorageInspector, check: Chec
     attacker, victim, operation = subject.attacker, subject.victim, subject.operation
     assert attacker and victim and operation
     reply, _, object_id = name_the_victim(world, check, subject)
-    table = world.main
-    rows = rows_of_projects(inspector, table, [object_id])
+    spec = world.spec(world.main)
+    if spec.storage is None or not spec.storage.tables:
+        check.not_applicable(f"the profile maps no storage table for {world.main}")
+    home = spec.storage.tables[0]
+    rows = rows_of(inspector, home, [object_id])
     if not rows:
-        check.inconclusive(f"{table} {object_id} is not in {inspector.describe()}: does [inspector] point at "
-                           "the target's database?")
+        check.inconclusive(f"{home.table} row {object_id} is not in {inspector.describe()}: does [inspector] "
+                           "point at the target's database?")
     expected = world.tenant_id(attacker)
-    if rows[0].get("tenant_id") != expected:
+    if rows[0].get("owner") != expected:
         check.fail(oracle="storage", severity="high", replies=[reply],
-                   title=f"{attacker}'s {table} object is stored with tenant id {rows[0].get('tenant_id')!r} after "
-                   f"{operation} named {victim} in the body",
-                   detail=f"{table}.tenant_id of {object_id} is {rows[0].get('tenant_id')!r}, expected "
+                   title=f"{attacker}'s {world.main} object is stored as another tenant's after {operation} "
+                   f"named {victim} in the body",
+                   detail=f"{home.table}.{home.owner_column} of {object_id} is {rows[0].get('owner')!r}, expected "
                    f"{expected!r} (the caller); {victim} is {world.tenant_id(victim)!r}")
-    check.rests_on("data", f"{table}.tenant_id of {object_id} read from {inspector.describe()}")
+    check.rests_on("data", f"{home.table}.{home.owner_column} of {object_id} read from {inspector.describe()}")

@@ -21,7 +21,7 @@ FOREIGN_PATH = "victim-path"  # the variant that names the victim's tenant id wh
 class Target:
     """One operation a family attacks, with its variant and the case that reports it."""
 
-    operation: str
+    operation: str | None
     variant: str | None = None
     case: str | None = None
 
@@ -86,3 +86,27 @@ def main_resource(*kinds: str) -> Family:
 
     family.__doc__ = f"The main resource's {', '.join(kinds)}."
     return family
+
+
+def stored_tables(profile: Profile) -> list[Target]:
+    """Every table a storage mapping names (``storage.<table>``): its rows must carry their owner."""
+    tables = {table.table: None for spec in profile.resources.values() if spec.storage for table in spec.storage.tables}
+    return [Target(None, f"storage.{table}") for table in tables]
+
+
+def holders(profile: Profile, table: str) -> list[str]:
+    """The resources whose storage mapping names ``table``."""
+    return [name for name, spec in profile.resources.items()
+            if spec.storage and any(entry.table == table for entry in spec.storage.tables)]
+
+
+def keyed_contents(profile: Profile) -> list[Target]:
+    """Every resource whose content has a key pattern (``storage.<resource>``)."""
+    return [Target(None, f"storage.{name}") for name, spec in profile.resources.items()
+            if spec.storage and spec.storage.kv and spec.creator]
+
+
+def stored_creates(profile: Profile) -> list[Target]:
+    """The creates of every resource with a storage mapping (made without identity, TC-08)."""
+    return [Target(f"{name}.{spec.creator}", "storage") for name, spec in profile.resources.items()
+            if spec.storage and spec.storage.tables and spec.creator]

@@ -91,22 +91,29 @@ def remove_recorded(world: World, chosen: list[tuple[Path, dict[str, Any]]]) -> 
     credentials (static keys, or the self-asserted id); what cannot be deleted is named once."""
     keys = {t.id: (t.key.get() if t.key else None) for t in world.settings.env.provisioning.tenants}
     objects: list[Obj] = []
+    problems: list[str] = []
+    unreachable: dict[str, str] = {}  # tenant id -> why the run cannot act as it
     for _, record in chosen:
         made: dict[tuple[str, str], Obj] = {}
         for entry in record.get("objects", []):
             tenant_id = str(entry["tenant_id"])
-            if tenant_id not in world.tenants:
+            if tenant_id not in world.tenants and tenant_id not in unreachable:
                 tenant = Tenant(label=tenant_id, tenant_id=tenant_id, name=tenant_id, marker="",
                                 secret=keys.get(tenant_id))
-                tenant.actor = world.http.actor(tenant_id, world.auth(tenant), scan=False)  # type: ignore[union-attr]
-                world.tenants[tenant_id] = tenant
+                try:
+                    tenant.actor = world.http.actor(tenant_id, world.auth(tenant), scan=False)  # type: ignore[union-attr]
+                    world.tenants[tenant_id] = tenant
+                except TenantcheckError as error:
+                    unreachable[tenant_id] = str(error)
             parent = made.get((entry["parent"][0], entry["parent"][1])) if entry.get("parent") else None
             obj = Obj(resource=entry["resource"], id=str(entry["id"]), owner=tenant_id, values={},
                       address=dict(entry.get("address", {})), parent=parent)
             made[(obj.resource, obj.id)] = obj
-            objects.append(obj)
-    known = [obj for obj in objects if world.settings.profile.resource(obj.resource) is not None]
-    problems = [f"{obj.describe()} of {obj.owner}: the profile has no resource {obj.resource}"
-                for obj in objects if obj not in known]
-    left = world.remove_objects(known)
-    return len(known) - len(left), problems + left
+            if world.settings.profile.resource(obj.resource) is None:
+                problems.append(f"{obj.describe()} of {tenant_id}: the profile has no resource {obj.resource}")
+            elif tenant_id in unreachable:
+                problems.append(f"{obj.describe()} of {tenant_id}: {unreachable[tenant_id]}")
+            else:
+                objects.append(obj)
+    left = world.remove_objects(objects)
+    return len(objects) - len(left), problems + left

@@ -50,6 +50,7 @@ class Target(StrictModel):
     flaws: list[str] = Field(default_factory=list, description="embedded only: reference flaws to switch on")
     latency_ms: int = Field(default=0, ge=0, le=10_000, description="embedded only: added delay per request")
     shape: Literal["contract", "bare"] = "contract"
+    token_ttl: float | None = Field(default=None, gt=0, description="embedded Ledger only: session token lifetime")
 
     _variables = variable_fields("base_url")
 
@@ -71,6 +72,8 @@ class Target(StrictModel):
             raise ValueError("app, flaws, latency_ms and shape configure the embedded target only")
         if self.app == "ledger" and (self.latency_ms or self.shape != "contract"):
             raise ValueError("latency_ms and shape configure the embedded reference target, not the Ledger")
+        if self.token_ttl is not None and not (self.embedded and self.app == "ledger"):
+            raise ValueError("token_ttl configures the embedded Ledger only")
         return self
 
 

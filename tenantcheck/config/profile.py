@@ -154,6 +154,69 @@ class FieldSpec(StrictModel):
         return self
 
 
+SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def sql_names(*names: str) -> Any:
+    """A ``field_validator``: the named fields are SQL identifiers (they are put into queries)."""
+
+    def check(cls: type[StrictModel], value: Any) -> Any:
+        if isinstance(value, str) and not SQL_NAME.match(value):
+            raise ValueError(f"{value!r} is not a plain SQL table or column name")
+        return value
+
+    return field_validator(*names)(check)
+
+
+class Table(StrictModel):
+    """A SQL table (D1, SQLite) holding rows of a resource's objects, each naming its owner."""
+
+    table: str
+    id_column: str = Field(default="id", description="the column holding the object's id")
+    owner_column: str = Field(default="tenant_id", description="the column naming the owner tenant")
+
+    _names = sql_names("table", "id_column", "owner_column")
+
+
+class KeyValue(StrictModel):
+    """Where a resource's content lives in key-value storage: the key pattern (with the tenant's place in
+    it) and the store, a KV namespace or a key-value table of the SQL database."""
+
+    key: str = Field(description="the key pattern, from the object's address and {tenant_id}")
+    namespace: str | None = Field(default=None, description="a KV namespace (binding name, e.g. FILES)")
+    table: str | None = Field(default=None, description="or a SQL table of keys")
+    key_column: str = "key"
+
+    _names = sql_names("table", "key_column")
+
+    @model_validator(mode="after")
+    def _one_store(self) -> KeyValue:
+        if (self.namespace is None) == (self.table is None):
+            raise ValueError("name the store: namespace = \"FILES\" (KV) or table = \"blobs\" (SQL), one of them")
+        if "{tenant_id}" not in self.key:
+            raise ValueError("the key pattern must say where the tenant is ({tenant_id})")
+        return self
+
+
+class Storage(StrictModel):
+    """Where a resource is stored, for the storage oracles (TC-06, TC-07, TC-08, TX-02 with an inspector):
+    its tables (the first is the object's home row, others hold rows about it) and its key-value place."""
+
+    tables: list[Table] = Field(default_factory=list)
+    kv: KeyValue | None = None
+
+
+class AuditTable(StrictModel):
+    """The SQL table where the target records access attempts (TC-06: a denied attempt is a failed row)."""
+
+    table: str
+    tenant_column: str = "tenant_id"
+    resource_column: str = "resource_id"
+    success_column: str = "success"
+
+    _names = sql_names("table", "tenant_column", "resource_column", "success_column")
+
+
 class Resource(StrictModel):
     """A kind of stored object: where its ids come from, its fields and the operations on it."""
 
@@ -178,6 +241,7 @@ class Resource(StrictModel):
     update: Operation | None = None
     delete: Operation | None = None
     actions: dict[str, Operation] = Field(default_factory=dict, description="extra operations on one object")
+    storage: Storage | None = None
 
     _owner_off = field_validator("owner_field", "id_placeholder", mode="before")(off_when_empty)
 
@@ -307,6 +371,8 @@ class Profile(StrictModel):
     defaults: Defaults = Field(default_factory=Defaults)
     resources: dict[str, Resource] = Field(default_factory=dict)
     api: Api = Field(default_factory=Api)
+    audit_storage: AuditTable | None = Field(default=None, description="where denied attempts are recorded")
+    cache_storage: KeyValue | None = Field(default=None, description="where cached answers are kept")
 
     @field_validator("resources")
     @classmethod
@@ -349,6 +415,12 @@ class Profile(StrictModel):
             unknown = operation.fields() - allowed
             if unknown:
                 raise ValueError(f"operation {name} names unknown field(s) {', '.join(sorted(unknown))}; {hint}")
+        for name, spec in self.resources.items():
+            kv = spec.storage.kv if spec.storage else None
+            unknown = set(PLACEHOLDER.findall(kv.key)) - self.known_values(name) if kv else set()
+            if unknown:
+                raise ValueError(f"[resources.{name}.storage.kv] key names unknown field(s) "
+                                 f"{', '.join(sorted(unknown))}")
         return self
 
     def known_values(self, resource: str) -> set[str]:

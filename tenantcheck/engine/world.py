@@ -262,8 +262,11 @@ class World:
 
     def download_key(self, obj: Obj) -> str:
         """The key ``[api] download`` reaches ``obj`` by (``download_key`` filled from its address)."""
-        template = self.settings.profile.api.download_key
-        return template.format(**{**obj.address, "tenant_id": self.tenant_id(obj.owner)})
+        return self.stored_key(obj, self.settings.profile.api.download_key)
+
+    def stored_key(self, obj: Obj, pattern: str) -> str:
+        """A key pattern filled from ``obj``'s address and its owner's tenant id."""
+        return pattern.format(**{**obj.address, "tenant_id": self.tenant_id(obj.owner)})
 
     def downloadable(self, label: str) -> Obj:
         """``label``'s seeded object of ``[api] download_resource`` (not-applicable without one)."""

@@ -18,7 +18,8 @@ def build_inspector(section: Inspector, *, data_dir: str | Path | None = None) -
         if d1_path is None:
             raise InspectorError('[inspector] kind = "sqlite" needs d1_path (and kv_path) unless the target is '
                                  "embedded, whose data directory it reads by default")
-        return sqlite_inspector(d1_path=d1_path, kv_path=section.kv_path or (None if section.d1_path else data_dir),
+        embedded_dir = data_dir if data_dir is not None and Path(data_dir).is_dir() else None
+        return sqlite_inspector(d1_path=d1_path, kv_path=section.kv_path or (None if section.d1_path else embedded_dir),
                                 database=section.database, files_namespace=section.files_namespace,
                                 cache_namespace=section.cache_namespace)
     if section.kind == "wrangler":

@@ -1,7 +1,9 @@
 """The storage reads the suites make, written once: which rows and keys the run's objects have.
 
-The suites decide what is right (the creator's tenant id, the prefixed key); these functions only fetch,
-in chunks small enough for D1's limit of 100 bound parameters per query.
+What to read comes from the profile's storage mappings (``[resources.<name>.storage]``: tables with an
+id and an owner column, a key pattern in a KV namespace or a key-value table; ``audit_storage``). The
+suites decide what is right (the creator's tenant id, the key with the tenant's place); these functions
+only fetch, in chunks small enough for D1's limit of 100 bound parameters per query.
 """
 
 from __future__ import annotations
@@ -10,43 +12,41 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from tenantcheck.inspectors.base import InspectorError, Row, StorageInspector
+from tenantcheck.config.profile import AuditTable, KeyValue, Table
+from tenantcheck.inspectors.base import Row, StorageInspector
 
 T = TypeVar("T")
-
-DATA_TABLES = ("projects", "deployments", "file_metadata", "search_index")
-"""The contract's tables whose every row carries its owner's tenant_id."""
-
-COLUMNS = {
-    "projects": ("id", "id, tenant_id"),
-    "deployments": ("project_id", "id, project_id, tenant_id"),
-    "file_metadata": ("project_id", "project_id, file_path, tenant_id"),
-    "search_index": ("project_id", "project_id, file_path, tenant_id"),
-}
-"""table -> (the column naming the project, the columns read)."""
 
 CHUNK = 90
 
 
-def rows_of_projects(inspector: StorageInspector, table: str, project_ids: Sequence[str]) -> list[Row]:
-    """Rows of ``table`` that belong to the given projects (the project rows themselves for ``projects``)."""
-    if table not in COLUMNS:
-        raise InspectorError(f"{table} is not one of the contract's data tables {', '.join(DATA_TABLES)}")
-    key, columns = COLUMNS[table]
+def rows_of(inspector: StorageInspector, table: Table, ids: Sequence[str]) -> list[Row]:
+    """Rows of ``table`` about the given object ids, as ``{"id", "owner"}`` (names are validated SQL
+    identifiers of the profile)."""
     rows: list[Row] = []
-    ids = sorted(set(project_ids))
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
+    unique = sorted(set(ids))
+    for start in range(0, len(unique), CHUNK):
+        chunk = unique[start:start + CHUNK]
         marks = ", ".join("?" * len(chunk))
-        rows += inspector.query(f"SELECT {columns} FROM {table} WHERE {key} IN ({marks})", chunk)
+        rows += inspector.query(f"SELECT {table.id_column} AS id, {table.owner_column} AS owner FROM {table.table} "
+                                f"WHERE {table.id_column} IN ({marks})", chunk)
     return rows
 
 
-def failed_accesses(inspector: StorageInspector, tenant_id: str, resource_id: str) -> list[Row]:
-    """Access-log rows of ``tenant_id`` about ``resource_id`` recorded as failures (success = 0)."""
+def stored_keys(inspector: StorageInspector, kv: KeyValue) -> list[str]:
+    """Every key of the store ``kv`` names: a KV namespace, or a key-value table of the SQL database."""
+    if kv.namespace is not None:
+        return inspector.kv_keys(kv.namespace)
+    rows = inspector.query(f"SELECT {kv.key_column} AS key FROM {kv.table}")
+    return [str(row["key"]) for row in rows]
+
+
+def failed_accesses(inspector: StorageInspector, audit: AuditTable, tenant_id: str, resource_id: str) -> list[Row]:
+    """Audit rows of ``tenant_id`` about ``resource_id`` recorded as failures."""
     return inspector.query(
-        "SELECT id, tenant_id, resource_id, resource_type, action, success FROM tenant_access_logs "
-        "WHERE tenant_id = ? AND resource_id = ? AND success = 0", [tenant_id, resource_id])
+        f"SELECT {audit.tenant_column} AS tenant, {audit.resource_column} AS resource, {audit.success_column} "
+        f"AS success FROM {audit.table} WHERE {audit.tenant_column} = ? AND {audit.resource_column} = ? AND "
+        f"{audit.success_column} IN (0, '0', 'false')", [tenant_id, resource_id])
 
 
 def poll(fetch: Callable[[], T], done: Callable[[T], bool], *, window: float, interval: float) -> T:

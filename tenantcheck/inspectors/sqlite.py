@@ -102,7 +102,7 @@ class SqliteInspector(StorageInspector):
         # waits for the connection's mutex in a call that does not release it.
         self._reading = threading.Lock()
         self._kv_root = state_root(kv_path) if kv_path.is_dir() else None
-        if self._kv_root is None:
+        if self._kv_root is None and kv_path.exists():
             self._kv[""] = open_read_only(kv_path)
             tables = {row["name"] for row in _rows(self._kv[""], "SELECT name FROM sqlite_master", ())}
             if "kv_entries" not in tables:
@@ -132,6 +132,8 @@ class SqliteInspector(StorageInspector):
     def kv_keys(self, namespace: str, prefix: str = "") -> list[str]:
         name = self.namespaces.get(namespace, namespace)
         span = len(prefix)
+        if self._kv_root is None and "" not in self._kv:
+            raise InspectorError(f"no KV store at {self.kv_path} (only the SQL database {self.d1_path} is read)")
         with self._reading:
             if self._kv_root is None:
                 rows = _rows(self._kv[""], "SELECT key FROM kv_entries WHERE namespace = ? AND substr(key, 1, ?) = ? "

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tenantcheck.ledger.app import create_app, ledger_of
 from tenantcheck.ledger.config import LedgerConfig
+from tenantcheck.ledger.storage import DB_FILE
 from tenantcheck.reference.server import TargetProcess, TargetStartError, serving_in_thread
 
 FLAWS_ENV = "TENANTCHECK_LEDGER_FLAWS"
@@ -35,7 +36,7 @@ class RunningLedger:
     @property
     def database(self) -> Path:
         """Its SQLite file (read it with `mode=ro`)."""
-        return self.data_dir / "ledger.sqlite"
+        return self.data_dir / DB_FILE
 
 
 @contextmanager
@@ -55,6 +56,11 @@ def running_ledger(config: LedgerConfig | None = None) -> Iterator[RunningLedger
 
 class LedgerProcess(TargetProcess):
     """The Ledger as a child process (`python -m tenantcheck.ledger serve`)."""
+
+    @property
+    def database(self) -> Path:
+        """Its SQLite file (for a storage inspector)."""
+        return self.data_dir / DB_FILE
 
     what = "the Ledger"
     start_error = LedgerStartError

@@ -175,8 +175,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         except Exception as error:
             pytest.exit(f"tenantcheck: the embedded reference target did not start: {error}", returncode=2)
         config.add_cleanup(process.stop)
+        # data_dir: where a sqlite inspector reads (the reference's data directory, the Ledger's database)
         config.stash[RUN_KEY].update(base_url=process.base_url, admin_token=getattr(process, "admin_token", None),
-                                     data_dir=str(process.data_dir))
+                                     data_dir=str(getattr(process, "database", process.data_dir)))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -33,7 +33,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     targets = family(metafunc.config.stash[PROFILE_KEY])
     params = [pytest.param(subject, id=subject.id, marks=[pytest.mark.case(target.case)] if target.case else [])
               for target in targets
-              for subject in expand(labels, {**options, "operations": [target.operation],
+              for subject in expand(labels, {**options, "operations": [target.operation] if target.operation else None,
                                              "variants": [target.variant] if target.variant else
                                              options.get("variants")}, people)]
     reported = {target.case for target in targets}

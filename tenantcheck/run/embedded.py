@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tenantcheck.config.environment import Environment
 from tenantcheck.errors import ConfigError
 from tenantcheck.ledger import FLAWS as LEDGER_FLAWS
@@ -23,7 +25,10 @@ def check_flaws(flaws: list[str], app: str = "reference") -> None:
 def start_embedded(env: Environment, mode: str) -> TargetProcess:
     target = env.target
     if target.app == "ledger":
-        return LedgerProcess.start(LedgerConfig(flaws=frozenset(target.flaws)))
+        ledger = LedgerConfig(flaws=frozenset(target.flaws))
+        if target.token_ttl is not None:
+            ledger = replace(ledger, token_ttl=target.token_ttl)
+        return LedgerProcess.start(ledger)
     config = ReferenceConfig(
         auth="header" if mode == "header" else "token",
         strict=target.strict,

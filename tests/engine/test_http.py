@@ -9,6 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from tenantcheck.config.profile import Operation
 from tenantcheck.engine.canaries import CanaryScanner
 from tenantcheck.engine.http import CredentialAuth, Http
 from tenantcheck.engine.redaction import Redactor
@@ -161,3 +162,60 @@ def test_concurrency_cap_bounds_requests_in_flight() -> None:
         calls: list[Callable[[], object]] = [lambda: actor.request("GET", "/x") for _ in range(12)]
         http.gather(calls)
     assert peak.most == 3
+
+
+def token_checker(valid: set[str]) -> tuple[httpx.MockTransport, list[str]]:
+    """A target that accepts only the bearer tokens in ``valid`` (401 otherwise)."""
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        token = request.headers.get("authorization", "")
+        seen.append(token)
+        return httpx.Response(200 if token in valid else 401, json={})
+
+    return httpx.MockTransport(handler), seen
+
+
+def test_an_expired_token_is_renewed_once_and_the_request_sent_again() -> None:
+    transport, seen = token_checker({"Bearer fresh"})
+    renewals: list[str] = []
+
+    def renew() -> str:
+        renewals.append("login")
+        return "fresh"
+
+    with make_http(transport) as http:
+        actor = http.actor("tenant-a", CredentialAuth("Authorization", "stale", format="Bearer {}", renewer=renew))
+        assert actor.request("GET", "/x").status == 200
+        assert actor.request("GET", "/y").status == 200  # the renewed token stays
+    assert seen == ["Bearer stale", "Bearer fresh", "Bearer fresh"] and renewals == ["login"]
+
+
+def test_a_401_that_persists_is_the_answer_after_one_renewal() -> None:
+    transport, seen = token_checker(set())
+    with make_http(transport) as http:
+        actor = http.actor("tenant-a", CredentialAuth("Authorization", "a", format="Bearer {}", renewer=lambda: "b"))
+        assert actor.request("GET", "/x").status == 401
+    assert seen == ["Bearer a", "Bearer b"]
+
+
+def test_form_and_text_bodies_and_query_templates() -> None:
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(201, headers={"Location": "/orgs/o1/invoices/inv%201?x=1"})
+
+    form = Operation(method="POST", path="/notes", body={"subject": "{s}"}, body_format="form",
+                     query={"lang": "{lang}"}, headers={"X-Trace": "t-{s}"})
+    text = Operation(method="PUT", path="/a/{name}", body="{content}", body_format="text")
+    with make_http(httpx.MockTransport(handler)) as http:
+        actor = http.actor("tenant-a")
+        reply = actor.call(form, {"s": "hi there", "lang": "en"})
+        actor.call(text, {"name": "n1", "content": "héllo"}, path_suffix="?v=1")
+    assert reply.location_id() == "inv 1"
+    assert sent[0].url.path == "/notes" and sent[0].url.params["lang"] == "en"
+    assert sent[0].content == b"subject=hi+there" and sent[0].headers["x-trace"] == "t-hi there"
+    assert sent[0].headers["content-type"] == "application/x-www-form-urlencoded"
+    assert sent[1].content == "héllo".encode() and sent[1].headers["content-type"].startswith("text/plain")
+    assert str(sent[1].url).endswith("/a/n1?v=1")

@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from tenantcheck.config.environment import Inspector
+from tenantcheck.config.profile import AuditTable, KeyValue, Table
 from tenantcheck.inspectors import CACHE, FILES, InspectorError, ReadOnlyViolation, build_inspector
-from tenantcheck.inspectors.queries import failed_accesses, rows_of_projects
+from tenantcheck.inspectors.queries import failed_accesses, rows_of, stored_keys
 from tenantcheck.inspectors.sqlite import D1_OBJECT, KV_OBJECT, miniflare_object_id, open_read_only, sqlite_inspector
 from tenantcheck.reference import ReferenceConfig, RunningReference, running_reference
 
@@ -36,14 +37,19 @@ def reference() -> Iterator[tuple[RunningReference, dict[str, str]]]:
 def test_reads_rows_and_keys_of_the_reference_data_dir(reference: tuple[RunningReference, dict[str, str]]) -> None:
     ref, ids = reference
     with build_inspector(Inspector(kind="sqlite"), data_dir=ref.data_dir) as inspector:
-        assert rows_of_projects(inspector, "projects", [ids["project"]]) == [
-            {"id": ids["project"], "tenant_id": ids["tenant"]}]
-        [file_row] = rows_of_projects(inspector, "file_metadata", [ids["project"]])
-        assert file_row["tenant_id"] == ids["tenant"] and file_row["file_path"] == "a/b.md"
+        assert rows_of(inspector, Table(table="projects"), [ids["project"]]) == [
+            {"id": ids["project"], "owner": ids["tenant"]}]
+        assert rows_of(inspector, Table(table="file_metadata", id_column="file_path"), ["a/b.md"]) == [
+            {"id": "a/b.md", "owner": ids["tenant"]}]
         assert inspector.kv_keys(FILES, prefix=f"{ids['tenant']}:") == [f"{ids['tenant']}:{ids['project']}:a/b.md"]
+        files = KeyValue(key="{tenant_id}:{project_id}:{file_path}", namespace="FILES")
+        assert f"{ids['tenant']}:{ids['project']}:a/b.md" in stored_keys(inspector, files)
+        kv_table = KeyValue(key="{tenant_id}:{id}", table="file_metadata", key_column="kv_key")
+        assert stored_keys(inspector, kv_table) == [f"{ids['tenant']}:{ids['project']}:a/b.md"]
         assert f"{ids['tenant']}:/api/projects" in inspector.kv_keys(CACHE)
         assert inspector.kv_keys(FILES, prefix="nobody:") == []
-        assert failed_accesses(inspector, ids["tenant"], "prj_missing")[0]["success"] == 0
+        assert failed_accesses(inspector, AuditTable(table="tenant_access_logs"), ids["tenant"],
+                               "prj_missing")[0]["success"] == 0
 
 
 def test_explicit_paths_work_like_the_data_dir(reference: tuple[RunningReference, dict[str, str]]) -> None:

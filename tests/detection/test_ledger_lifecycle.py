@@ -1,0 +1,75 @@
+"""A whole run against a Ledger that outlives it: expiring tokens are renewed, and cleanup tells the truth
+(every object the run made is gone, what the API cannot remove is named once, `tenantcheck cleanup`
+never fails with a traceback)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tenantcheck.ledger import LedgerConfig, running_ledger
+from tests.conftest import ROOT, run_catalog
+
+ENV = """description = "a Ledger started by the test"
+profile = "ledger"
+
+[target]
+base_url = "{url}"
+
+[provisioning]
+method = "signup"
+
+[policy]
+deny_statuses = [404]
+
+[safety]
+allow_writes = true
+"""
+
+
+def rows(database: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_expiring_tokens_are_renewed_and_nothing_is_left_but_the_accounts(tmp_path: Path) -> None:
+    with running_ledger(LedgerConfig(token_ttl=0.5)) as ledger:
+        env = tmp_path / "ledger-env.toml"
+        env.write_text(ENV.format(url=ledger.base_url))
+        run = run_catalog(tmp_path / "reports", "--env", str(env), "--concurrency", "1")
+        assert run.code == 0 and run.document is not None, run.output
+        assert run.verdicts("inconclusive") == [], run.output
+        # Tokens lived half a second in a run of several: the tenants logged in again (and again).
+        logins = rows(ledger.database, "SELECT user_id, count(*) FROM sessions GROUP BY user_id")
+        assert len(logins) == 2 and all(count > 1 for _, count in logins), logins
+        for table in ("invoices", "notes", "attachments", "blobs"):
+            assert rows(ledger.database, f"SELECT count(*) FROM {table}") == [(0,)], table
+    problems = run.document["cleanup_problems"]
+    assert len(problems) == 2 and all("sign-up accounts cannot be removed" in p for p in problems), problems
+    assert run.output.count("left on the target:") == 2, run.output
+
+
+def test_cleanup_lists_what_it_cannot_remove_and_exits_0(tmp_path: Path) -> None:
+    with running_ledger(LedgerConfig()) as ledger:
+        env = tmp_path / "ledger-env.toml"
+        env.write_text(ENV.format(url=ledger.base_url))
+        runs = tmp_path / ".tenantcheck" / "runs"
+        runs.mkdir(parents=True)
+        record = {"run_id": "gone-run", "environment": "ledger-env", "base_url": ledger.base_url, "pid": 0,
+                  "provisioning": "signup", "tenants": ["org_x"],
+                  "objects": [{"resource": "invoices", "tenant_id": "org_x", "id": "inv_1", "address": {"id": "inv_1"},
+                               "parent": None},
+                              {"resource": "widgets", "tenant_id": "org_x", "id": "w1", "address": {}, "parent": None}]}
+        (runs / "gone-run.json").write_text(json.dumps(record))
+        done = subprocess.run([sys.executable, "-m", "tenantcheck", "cleanup", "--env", str(env), "--run-id",
+                               "gone-run"], capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                              env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "Traceback" not in output
+    assert "could not remove: widgets w1 of org_x: the profile has no resource widgets" in output
+    assert "invoices inv_1 of org_x" in output  # no credential for it: named, not crashed on
+    assert (runs / "gone-run.json").exists()  # kept: what it names is not gone
