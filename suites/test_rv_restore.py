@@ -1,59 +1,46 @@
 """RV-01, RV-02, RV-04: after a backup and restore, the seeded data is back, owned and consistent.
 
 Collected only by ``tenantcheck verify`` (``--manifest``); RV-03 is the rest of the catalog, which runs
-in the same session on the restored environment.
+in the same session on the restored environment. Each check covers one resource of the profile, over
+the objects the manifest holds of it.
 """
 
 from __future__ import annotations
 
-import hashlib
-from typing import Any
-
 import pytest
 
+from tenantcheck.config.profile import Profile
 from tenantcheck.engine.checks import Check, Subject
 from tenantcheck.engine.http import Reply
 from tenantcheck.engine.world import World
+from tenantcheck.families import Target
 from tenantcheck.oracles import ok
-from tenantcheck.restore.manifest import digest
+from tenantcheck.restore.manifest import SeededObject
 from tenantcheck.restore.verification import Restored
 
-KINDS = ["projects", "deployments", "files"]
+
+def readable(profile: Profile) -> list[Target]:
+    """Every resource whose objects can be read back by their owner."""
+    return [Target(name) for name, spec in profile.resources.items() if spec.getter]
 
 
-def objects(restored: Restored, label: str, kind: str) -> list[tuple[str, dict[str, Any], str]]:
-    """(what, values for the read, expected content digest) for each seeded object of one kind."""
+def downloadable(profile: Profile) -> list[Target]:
+    """The resource whose objects live at a stored key (``[api] download_resource``)."""
+    resource = profile.api.download_resource
+    return [Target(resource)] if resource else []
+
+
+def read_back(world: World, restored: Restored, check: Check, subject: Subject) -> list[tuple[SeededObject, Reply]]:
+    """Each seeded object of the subject's tenant and resource, read by its owner."""
+    label, resource = str(subject.attacker), str(subject.operation)
     tenant = restored.tenant(label)
-    if kind == "projects":
-        return [(f"project {p.id}", {"id": p.id}, p.hash) for p in tenant.projects]
-    if kind == "deployments":
-        return [(f"deployment {d.id}", {"id": d.id, "project_id": d.project_id}, d.project_id)
-                for d in tenant.deployments]
-    return [(f"file {f.path}", {"project_id": f.project_id, "file_path": f.path}, f.sha256) for f in tenant.files]
-
-
-def content_digest(kind: str, reply: Reply, world: World) -> str:
-    if kind == "projects":
-        body = reply.object(world.operation("projects.get")) or {}
-        return digest(str(body.get("name")), str(body.get("description")))
-    if kind == "deployments":
-        return str((reply.object(world.operation("deployments.get")) or {}).get("project_id"))
-    return hashlib.sha256(reply.text.encode()).hexdigest()
-
-
-READ = {"projects": "projects.get", "deployments": "deployments.get", "files": "files.read"}
-
-
-def read_back(world: World, restored: Restored, check: Check, subject: Subject) -> list[tuple[str, Reply, str]]:
-    """Each seeded object of the subject's tenant and kind, read by its owner: (what, reply, expected digest)."""
-    label, kind = subject.attacker, subject.operation
-    assert label and kind
-    seeded = objects(restored, label, kind)
+    seeded = tenant.of(resource)
     if not seeded:
-        check.not_applicable(f"the manifest holds no {kind} of {label}")
-    read, base = world.operation(READ[kind]), {"tenant_id": restored.tenant(label).tenant_id}
-    return [(what, world.poll(lambda v=values: restored.actor(label).call(read, {**base, **v}), ok), expected)  # type: ignore[misc]
-            for what, values, expected in seeded]
+        check.not_applicable(f"the manifest holds no {resource} of {label}")
+    read = world.operation(f"{resource}.{world.spec(resource).getter}")
+    base = {"tenant_id": tenant.tenant_id}
+    return [(obj, world.poll(lambda o=obj: restored.actor(label).call(read, {**base, **o.address}), ok))  # type: ignore[misc]
+            for obj in seeded]
 
 
 def decide(check: Check, undecided: list[str], read: int) -> None:
@@ -63,79 +50,93 @@ def decide(check: Check, undecided: list[str], read: int) -> None:
     check.rests_on("data", f"the owner read back {read} object(s) of the manifest")
 
 
+def differences(world: World, obj: SeededObject, reply: Reply) -> list[str]:
+    """Fields whose value in the owner's read is not what seed wrote before the backup point."""
+    getter = world.operation(f"{obj.resource}.{world.spec(obj.resource).getter}")
+    body = reply.object(getter) if getter.response == "json" else None
+    return [name for name, value in obj.content.items()
+            if (body.get(name) != value if body is not None and name in body else value not in reply.text)]
+
+
 @pytest.mark.case("RV-01")
-@pytest.mark.over(operations=KINDS, pairs="seeded")
+@pytest.mark.over(operations=readable, pairs="seeded")
 def test_seeded_objects_are_back(world: World, restored: Restored, check: Check, subject: Subject) -> None:
-    label, kind = subject.attacker, str(subject.operation)
+    label, resource = subject.attacker, str(subject.operation)
     undecided = []
     seeded = read_back(world, restored, check, subject)
-    for what, reply, expected in seeded:
-        if reply.status == 404:
+    for obj, reply in seeded:
+        if reply.status in (404, 410):
             check.finding(oracle="manifest", severity="critical", replies=[reply],
-                          title=f"a seeded {kind[:-1]} of {label} is missing after the restore", detail=what)
+                          title=f"a seeded {resource} object of {label} is missing after the restore",
+                          detail=f"{resource} {obj.id}")
         elif not ok(reply):
-            undecided.append(f"{what}: {reply.status}")
-        elif content_digest(kind, reply, world) != expected:
+            undecided.append(f"{resource} {obj.id}: {reply.status}")
+        elif changed := differences(world, obj, reply):
             check.finding(oracle="manifest", severity="critical", replies=[reply],
-                          title=f"a seeded {kind[:-1]} of {label} differs from the backup after the restore",
-                          detail=f"{what}: not what was seeded before the backup point")
+                          title=f"a seeded {resource} object of {label} differs from the backup after the restore",
+                          detail=f"{resource} {obj.id}: {', '.join(changed)} not what was seeded before the "
+                          "backup point")
     decide(check, undecided, len(seeded))
 
 
 @pytest.mark.case("RV-02")
-@pytest.mark.over(operations=KINDS, pairs="seeded")
+@pytest.mark.over(operations=readable, pairs="seeded")
 def test_seeded_objects_keep_their_owner(world: World, restored: Restored, check: Check, subject: Subject) -> None:
-    label, kind = str(subject.attacker), str(subject.operation)
+    label, resource = str(subject.attacker), str(subject.operation)
     tenant_id = restored.tenant(label).tenant_id
-    spec = world.settings.profile.resource(kind)
-    owner_field = spec.owner_field if spec and kind != "files" else None  # file reads answer plain text
+    spec = world.spec(resource)
+    getter = world.operation(f"{resource}.{spec.getter}")
+    owner_field = spec.owner_field if getter.response == "json" else None  # a content answer names no owner
     undecided = []
     seeded = read_back(world, restored, check, subject)
-    for what, reply, _ in seeded:
-        body = reply.object(world.operation(READ[kind])) if owner_field else None
-        if reply.status in world.settings.deny_statuses:
+    for obj, reply in seeded:
+        body = reply.object(getter) if owner_field else None
+        if reply.status in world.settings.deny_statuses and reply.status not in (404, 410):
             check.finding(oracle="manifest", severity="critical", replies=[reply],
-                          title=f"a seeded {kind[:-1]} of {label} no longer belongs to it after the restore",
-                          detail=f"{what}: its owner is refused ({reply.status})")
+                          title=f"a seeded {resource} object of {label} no longer belongs to it after the restore",
+                          detail=f"{resource} {obj.id}: its owner is refused ({reply.status})")
         elif not ok(reply):
-            undecided.append(f"{what}: {reply.status}")
-        elif owner_field and body is not None and body.get(owner_field) != tenant_id:
+            undecided.append(f"{resource} {obj.id}: {reply.status}")
+        elif owner_field and body is not None and owner_field in body and body.get(owner_field) != tenant_id:
             check.finding(oracle="manifest", severity="critical", replies=[reply],
-                          title=f"a seeded {kind[:-1]} of {label} has another owner after the restore",
-                          detail=f"{what}: {owner_field} = {body.get(owner_field)!r}, expected {tenant_id!r}")
+                          title=f"a seeded {resource} object of {label} has another owner after the restore",
+                          detail=f"{resource} {obj.id}: {owner_field} = {body.get(owner_field)!r}, "
+                          f"expected {tenant_id!r}")
     decide(check, undecided, len(seeded))
 
 
 @pytest.mark.case("RV-04")
-@pytest.mark.over(operations=["files"], pairs="seeded")
-def test_kv_agrees_with_d1(world: World, restored: Restored, check: Check, subject: Subject) -> None:
-    label = subject.attacker
-    assert label
+@pytest.mark.over(operations=downloadable, pairs="seeded")
+def test_stored_values_agree_with_the_rows(world: World, restored: Restored, check: Check, subject: Subject) -> None:
+    """An object listed under its parent has its stored value (by key), and a stored value its listing."""
+    label, resource = str(subject.attacker), str(subject.operation)
     tenant = restored.tenant(label)
-    if not tenant.files:
-        check.not_applicable(f"the manifest holds no files of {label}")
+    seeded = [obj for obj in tenant.of(resource) if obj.key]
+    if not seeded:
+        check.not_applicable(f"the manifest holds no stored {resource} of {label}")
+    spec = world.spec(resource)
     actor, base = restored.actor(label), {"tenant_id": tenant.tenant_id}
-    listing_op, download = world.operation("files.list"), world.operation("api.download")
-    for file in tenant.files:
-        project = actor.call(world.operation("projects.get"), {**base, "id": file.project_id})
-        listing = actor.call(listing_op, {**base, "project_id": file.project_id})
-        value = actor.call(download, {**base, "key": file.kv_key})
-        if not ok(project) or not ok(listing):
-            check.inconclusive(f"the owner cannot read project {file.project_id}: {project.status}/{listing.status}")
-        rows = [item for item in listing.items(listing_op) or [] if isinstance(item, dict)
-                and item.get("file_path") == file.path]
-        if not ok(value) and rows:
+    listing_op, download = world.operation(f"{resource}.list"), world.operation("api.download")
+    for obj in seeded:
+        listing = actor.call(listing_op, {**base, **obj.address})
+        value = actor.call(download, {**base, "key": obj.key})
+        if not ok(listing):
+            check.inconclusive(f"the owner cannot list {resource} around {obj.id}: {listing.status}")
+        listed = any(isinstance(item, dict) and str(item.get(spec.id_field)) == obj.id
+                     for item in listing.items(listing_op) or [])
+        if listed and not ok(value):
             check.finding(oracle="manifest", severity="high", replies=[value, listing],
-                          title=f"D1 lists a seeded file of {label} whose KV value is gone after the restore",
-                          detail=f"key {file.kv_key}: {value.status}")
-        elif ok(value) and rows and rows[0].get("hash") not in (None, hashlib.sha256(value.text.encode()).hexdigest()):
+                          title=f"a seeded {resource} object of {label} is listed but its stored value is gone "
+                          "after the restore", detail=f"key {obj.key}: {value.status}")
+        elif ok(value) and not listed:
             check.finding(oracle="manifest", severity="high", replies=[value, listing],
-                          title=f"KV and D1 disagree on a seeded file of {label} after the restore",
-                          detail=f"key {file.kv_key}: the KV value's sha256 is not D1's file hash")
-        elif ok(value) and not rows:
+                          title=f"a stored value of {label} has no listed {resource} object after the restore",
+                          detail=str(obj.key))
+        elif ok(value) and any(content not in value.text for content in obj.content.values()):
             check.finding(oracle="manifest", severity="high", replies=[value, listing],
-                          title=f"a KV value of {label} has no D1 row after the restore", detail=file.kv_key)
-    check.rests_on("data", f"{len(tenant.files)} seeded file(s) of {label} read through D1 and KV")
+                          title=f"the stored value of a seeded {resource} object of {label} differs from the "
+                          "listing's after the restore", detail=f"key {obj.key}")
+    check.rests_on("data", f"{len(seeded)} seeded {resource} object(s) of {label} read by listing and by key")
     check.conclude()
 
 
@@ -154,14 +155,15 @@ def test_deleted_tenant_stays_deleted(world: World, restored: Restored, check: C
             if gone.tenant_id in ids:
                 check.finding(oracle="manifest", severity="critical", replies=[listed],
                               title="a tenant deleted before the backup point is back after the restore")
-        for project_id in gone.project_ids:
+        for obj in gone.objects:
+            read = world.operation(f"{obj.resource}.{world.spec(obj.resource).getter}")
             for label in readers:
-                reply = restored.actor(label).call(world.operation("projects.get"),
-                                                   {"tenant_id": restored.tenant(label).tenant_id, "id": project_id})
+                reply = restored.actor(label).call(read, {"tenant_id": restored.tenant(label).tenant_id,
+                                                          **obj.address})
                 if ok(reply):
                     check.finding(oracle="manifest", severity="critical", replies=[reply],
                                   title="data of a tenant deleted before the backup point is served after the restore",
-                                  detail=f"project {project_id} of {gone.tenant_id} read by {label}")
-    check.rests_on("data", f"{sum(len(gone.project_ids) for gone in restored.manifest.deleted)} project(s) of "
+                                  detail=f"{obj.resource} {obj.id} of {gone.tenant_id} read by {label}")
+    check.rests_on("data", f"{sum(len(gone.objects) for gone in restored.manifest.deleted)} object(s) of "
                    "deleted tenants asked for by every seeded tenant")
     check.conclude()

@@ -45,7 +45,7 @@ def test_foreign_object(world: World, check: Check, subject: Subject) -> None:
     # Writes go to a fresh object, so a flawed target cannot spoil the seeded one for other checks.
     obj = world.seeded(victim, resource) if reads else world.new(victim, resource)
     before = control(world, victim, getter, obj.address, expect=world.expected(obj))
-    values = {**world.values(attacker, resource), **obj.address, **scope(world, attacker, victim, subject)}
+    values = {**world.values(attacker, resource, attack=True), **obj.address, **scope(world, attacker, victim, subject)}
     attempt = world.actor(attacker).call(op, values)
     if not reads:
         extract = object_state(world, resource)
@@ -75,7 +75,7 @@ def children(world: World, check: Check, subject: Subject, resource: str) -> Non
     parent = world.new(victim, spec.parent) if spec.parent else None
     target = world.new(victim, resource, parent) if parent or spec.id_from == "request" else None
     where = parent_address(spec, parent)
-    values = {**world.values(attacker, resource), **where, **tenant}
+    values = {**world.values(attacker, resource, attack=True), **where, **tenant}
     if target is not None and spec.id_from == "request":  # a create that names the id: the victim's
         values[spec.id_key] = target.id
     state = state_check(world, victim, resource, target) if target is not None else None

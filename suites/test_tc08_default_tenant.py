@@ -22,7 +22,8 @@ def test_request_without_identity(world: World, check: Check, subject: Subject) 
     spec = world.spec(resource)
     op = world.operation(operation)
     # Where a path names the tenant, the anonymous caller names the victim's (the scope it tries to reach).
-    values = {**world.values(ANONYMOUS, resource), **world.values_base(victim)}
+    strict = world.settings.env.target.strict  # strict: any create is an attempt; lenient: the default's own
+    values = {**world.values(ANONYMOUS, resource, attack=strict), **world.values_base(victim)}
     reads_object = kind == spec.getter
     obj = world.seeded(victim, resource)  # the victim's data is there to leak (else nothing is evidence)
     if reads_object:

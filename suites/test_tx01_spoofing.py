@@ -103,7 +103,7 @@ def test_spoofed_identity_in_body(world: World, check: Check, subject: Subject) 
     obj = world.new(victim, resource)
     extract = object_state(world, resource)
     before = extract(world.read(victim, getter, obj.address))
-    values = {**world.values(attacker, resource), **world.values_base(attacker), **obj.address}
+    values = {**world.values(attacker, resource, attack=True), **world.values_base(attacker), **obj.address}
     rendered = op.render_body(values)
     if not isinstance(rendered, dict):
         check.not_applicable(f"{operation} has no JSON or form body to name a tenant in")

@@ -25,7 +25,7 @@ def name_the_victim(world: World, check: Check, subject: Subject) -> tuple[Reply
     resource = world.main
     spec = world.spec(resource)
     op = world.operation(operation)
-    values = world.values(attacker, resource)
+    values = world.values(attacker, resource, attack=True)  # it may land in the victim's tenant
     updating = not operation.endswith(f".{spec.creator}")
     if updating:
         values.update(world.new(attacker, resource).address)

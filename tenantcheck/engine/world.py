@@ -323,15 +323,22 @@ class World:
     def tenant_id(self, label: str) -> str:
         return self.settings.env.target.default_tenant if label == ANONYMOUS else self.tenants[label].tenant_id
 
-    def values(self, owner: str, resource: str) -> dict[str, Any]:
+    def values(self, owner: str, resource: str, *, attack: bool = False) -> dict[str, Any]:
         """Fresh realistic values for a new object of ``owner``: sensitive fields carry its markers, public
-        ones are unique and marker-free, and ``tenant_id`` is its own."""
+        ones are unique and marker-free, and ``tenant_id`` is its own. ``attack``: what an attempt on
+        another tenant's data writes, marker-free, so that a write that went through is judged by the
+        state and denial oracles of its own check and does not turn every later read of the victim's
+        data into a canary finding of another case."""
         spec = self.spec(resource)
         in_paths = {name for op in spec.operations().values() for name in op.path_fields()}
         values: dict[str, Any] = {"tenant_id": self.tenant_id(owner)}
         with self._lock:  # one Faker for all threads
             for name, field_spec in spec.field_specs.items():
-                values[name] = self._value(owner, field_spec, path=name in in_paths or name == spec.id_key)
+                path = name in in_paths or name == spec.id_key
+                if attack and field_spec.kind == "sensitive":
+                    values[name] = f"written-by-{owner}-{next(self._serial)}" if path else f"written by {owner}"
+                else:
+                    values[name] = self._value(owner, field_spec, path=path)
         return values
 
     def _value(self, owner: str, spec: FieldSpec, *, path: bool) -> Any:

@@ -173,5 +173,7 @@ def sqlite_inspector(*, d1_path: str | Path, kv_path: str | Path | None = None, 
     kv = Path(kv_path) if kv_path is not None else (d1 if d1.is_dir() else d1.with_name(REFERENCE_KV))
     if kv.is_dir() and state_root(kv) is None:
         kv = kv / REFERENCE_KV
+    if kv_path is not None and not kv.exists():
+        raise InspectorError(f"no SQLite file at {kv} ([inspector] kv_path)")
     names = {FILES: files_namespace or FILES, CACHE: cache_namespace or CACHE}
     return SqliteInspector(d1, kv, database=database, namespaces=names)

@@ -8,7 +8,6 @@ identity, not needed at all.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -17,54 +16,40 @@ from pydantic import Field, ValidationError
 from tenantcheck.config.tomlconfig import StrictModel, describe_error
 from tenantcheck.errors import ConfigError
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 
 
-def digest(*parts: str) -> str:
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+class SeededObject(StrictModel):
+    """One object seed made: its resource, id and address (the placeholders that reach it), the sensitive
+    values it was written with (fake data carrying the tenant's markers) and, for the profile's
+    ``download_resource``, its stored key."""
 
-
-class SeededProject(StrictModel):
+    resource: str
     id: str
-    name: str
-    description: str
-
-    @property
-    def hash(self) -> str:
-        return digest(self.name, self.description)
-
-
-class SeededDeployment(StrictModel):
-    id: str
-    project_id: str
-
-
-class SeededFile(StrictModel):
-    project_id: str
-    path: str
-    sha256: str
-    size: int
-    kv_key: str
+    address: dict[str, str]
+    content: dict[str, str] = Field(default_factory=dict)
+    key: str | None = None
 
 
 class SeededTenant(StrictModel):
     label: str
     tenant_id: str
     markers: list[str]
-    projects: list[SeededProject] = Field(default_factory=list)
-    deployments: list[SeededDeployment] = Field(default_factory=list)
-    files: list[SeededFile] = Field(default_factory=list)
+    objects: list[SeededObject] = Field(default_factory=list)
 
     @property
     def key_variable(self) -> str:
         return "TENANTCHECK_SEED_KEY_" + self.label.upper().replace("-", "_")
+
+    def of(self, resource: str) -> list[SeededObject]:
+        return [obj for obj in self.objects if obj.resource == resource]
 
 
 class DeletedTenant(StrictModel):
     """A tenant removed before the backup point: a restore must not bring it back (RV-04)."""
 
     tenant_id: str
-    project_ids: list[str]
+    objects: list[SeededObject]
 
 
 class Manifest(StrictModel):

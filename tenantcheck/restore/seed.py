@@ -6,7 +6,6 @@ checks the seeded objects and the whole catalog runs on the restored environment
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 from datetime import UTC, datetime
@@ -14,17 +13,9 @@ from pathlib import Path
 
 from tenantcheck.config.environment import load_environment
 from tenantcheck.config.profile import load_profile
-from tenantcheck.engine.world import Settings, World
+from tenantcheck.engine.world import Obj, Settings, World
 from tenantcheck.errors import ConfigError, TenantcheckError
-from tenantcheck.restore.manifest import (
-    DeletedTenant,
-    Manifest,
-    SeededDeployment,
-    SeededFile,
-    SeededProject,
-    SeededTenant,
-    write_manifest,
-)
+from tenantcheck.restore.manifest import DeletedTenant, Manifest, SeededObject, SeededTenant, write_manifest
 from tenantcheck.run.recording import Recorder
 
 SEED_PREFIX = "tcseed"
@@ -64,26 +55,23 @@ def seed(env_name: str, manifest_path: Path, *, tenants: int, keys_path: Path | 
 
 
 def seeded_tenant(world: World, label: str) -> SeededTenant:
-    """The manifest's record of one tenant's seed, in the contract's layout (projects, deployments,
-    files): generic manifests of any profile's resources are still to come (see the README)."""
-    seeded, tenant = world.seeds[label].objects, world.tenants[label]
-    files = []
-    file = seeded.get("files")
-    if file is not None:
-        content = str(file.values["content"])
-        files.append(SeededFile(project_id=file.address["project_id"], path=file.id,
-                                sha256=hashlib.sha256(content.encode()).hexdigest(), size=len(content.encode()),
-                                kv_key=world.download_key(file)))
-    project, deployment = seeded.get("projects"), seeded.get("deployments")
-    return SeededTenant(
-        label=label, tenant_id=tenant.tenant_id,
-        markers=[world.markers[label], world.path_markers[label], world.search_markers[label]],
-        projects=[SeededProject(id=project.id, name=project.values["name"], description=project.values["description"])]
-        if project else [],
-        deployments=[SeededDeployment(id=deployment.id, project_id=deployment.address["project_id"])]
-        if deployment else [],
-        files=files,
-    )
+    """The manifest's record of one tenant's seed: every seeded object, parents first."""
+    tenant = world.tenants[label]
+    return SeededTenant(label=label, tenant_id=tenant.tenant_id,
+                        markers=[world.markers[label], world.path_markers[label], world.search_markers[label]],
+                        objects=[seeded_object(world, obj) for obj in world.seeds[label].objects.values()])
+
+
+def seeded_object(world: World, obj: Obj) -> SeededObject:
+    """What verify needs of one object: how to reach it, and the sensitive values an answer about it shows
+    (values sent in a path are not in the answer, so they are left out)."""
+    spec = world.spec(obj.resource)
+    in_paths = {name for op in spec.operations().values() for name in op.path_fields()}
+    content = {name: str(obj.values[name]) for name, field in spec.field_specs.items()
+               if field.kind == "sensitive" and name not in in_paths and name in obj.values}
+    downloadable = world.settings.profile.api.download_resource == obj.resource
+    return SeededObject(resource=obj.resource, id=obj.id, address={k: str(v) for k, v in obj.address.items()},
+                        content=content, key=world.download_key(obj) if downloadable else None)
 
 
 def delete_one_tenant(world: World) -> list[DeletedTenant]:
@@ -91,11 +79,11 @@ def delete_one_tenant(world: World) -> list[DeletedTenant]:
     if world.provisioner is None or not world.provisioner.removes_data:
         return []
     tenant = world.provision("tenant-gone", f"{SEED_PREFIX}-{world.settings.run_id}-gone")
-    project = world.new("tenant-gone", world.main)
+    obj = world.new("tenant-gone", world.main)
     world.provisioner.remove(tenant.tenant_id)
-    world.created.remove(project)
+    world.created.remove(obj)
     del world.tenants["tenant-gone"]
-    return [DeletedTenant(tenant_id=tenant.tenant_id, project_ids=[project.id])]
+    return [DeletedTenant(tenant_id=tenant.tenant_id, objects=[seeded_object(world, obj)])]
 
 
 def write_keys(world: World, manifest: Manifest, path: Path) -> None:

@@ -38,7 +38,7 @@ class Restored:
         return self._actors[label]
 
     def remove(self) -> list[str]:
-        """Remove the seeded tenants (admin API) or their projects (static and header tenants)."""
+        """Remove the seeded tenants (admin API) or their objects (static and header tenants)."""
         problems: list[str] = []
         provisioner = self.world.provisioner
         for tenant in self.manifest.tenants:
@@ -46,9 +46,10 @@ class Restored:
                 if provisioner is not None and provisioner.removes_data:
                     provisioner.remove(tenant.tenant_id)
                     continue
-                delete = self.world.operation(f"{self.world.main}.delete")
-                for project in tenant.projects:
-                    self.actor(tenant.label).call(delete, {"tenant_id": tenant.tenant_id, "id": project.id})
+                for obj in reversed(tenant.objects):  # children before parents
+                    delete = self.world.settings.profile.operation(f"{obj.resource}.delete")
+                    if delete is not None:
+                        self.actor(tenant.label).call(delete, {"tenant_id": tenant.tenant_id, **obj.address})
             except Exception as error:  # go on with the other tenants and report every failure
                 problems.append(f"seeded tenant {tenant.tenant_id}: {error}")
         return problems

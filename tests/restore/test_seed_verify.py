@@ -41,13 +41,13 @@ def keys_from(path: Path) -> dict[str, str]:
 def change_after_backup(target: RunningReference, manifest: dict[str, Any], keys: dict[str, str]) -> None:
     for tenant in manifest["tenants"]:
         auth = {"Authorization": f"Bearer {keys[tenant_var(tenant['label'])]}"}
-        project = tenant["projects"][0]
+        [project] = [obj for obj in tenant["objects"] if obj["resource"] == "projects"]
         reply = httpx.put(f"{target.base_url}/api/projects/{project['id']}", headers=auth,
                           json={"name": "renamed after the backup", "description": "changed"})
         assert reply.status_code == 200
-        file = tenant["files"][0]
-        reply = httpx.post(f"{target.base_url}/api/projects/{file['project_id']}/files", headers=auth,
-                           json={"path": file["path"], "content": "rewritten after the backup"})
+        [file] = [obj for obj in tenant["objects"] if obj["resource"] == "files"]
+        reply = httpx.post(f"{target.base_url}/api/projects/{file['address']['project_id']}/files", headers=auth,
+                           json={"path": file["id"], "content": "rewritten after the backup"})
         assert reply.status_code == 201
 
 
