@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 
-__version__ = "0.2.0"  # the one place: pyproject.toml reads it (dynamic version)
+__version__ = "0.3.0"  # the one place: pyproject.toml reads it (dynamic version)
 
 
 @cache
