@@ -47,6 +47,7 @@ ROOT = BENCH.parent
 if str(ROOT) not in sys.path:  # a venv-less run from a checkout (PYTHONPATH=/path/to/checkout also works)
     sys.path.insert(0, str(ROOT))
 
+from tenantcheck.ledger import LedgerConfig, LedgerProcess  # noqa: E402
 from tenantcheck.reference import ReferenceConfig, ReferenceProcess  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -501,6 +502,43 @@ def bench_latency(work: Path, args: argparse.Namespace) -> dict[str, Any]:
             "latency_hidden_fraction": round(1 - (slow - zero) / serial, 3) if serial else None}
 
 
+LEDGER_ENV = """# written by benchmarks/run.py: a Ledger started by the benchmark (the generic catalog)
+description = "benchmark Ledger {url}"
+profile = "ledger"
+
+[target]
+base_url = "{url}"
+
+[provisioning]
+method = "signup"
+
+[policy]
+deny_statuses = [404]
+
+[safety]
+{safety}
+"""
+
+
+def bench_generic(work: Path, args: argparse.Namespace, safety: dict[str, Any]) -> dict[str, Any]:
+    """The generic catalog over a second shape: the Ledger's profile (3 resources, actions, nesting,
+    sign-up), against a Ledger child process; its checks, requests, window and CPU per request."""
+    with LedgerProcess.start(LedgerConfig()) as ledger:
+        env_file = work / "bench-ledger.toml"
+        env_file.write_text(LEDGER_ENV.format(url=ledger.base_url, safety="\n".join(
+            f"{key} = {json.dumps(value)}" for key, value in safety.items())))
+        runs = [run_catalog(f"ledger-{i}", env_file, "", work, target_pid=ledger.process.pid)
+                for i in range(args.repeat)]
+    for run in runs:
+        log(f"[ledger] {run.checks} checks, window {run.window_seconds:.2f} s, {run.requests} requests, "
+            f"exit {run.exit_code}")
+    median = median_run(runs)
+    return {"profile": "ledger", "checks": median.checks, "requests": median.requests,
+            "window_seconds": median.window_seconds, "verdicts": median.verdicts,
+            "harness_cpu_ms_per_request": round(1000 * median.cpu_seconds / max(median.requests, 1), 2),
+            "runs": [r.window_seconds for r in runs]}
+
+
 def bench_scaling(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     rows = []
     with start_target(0) as target:
@@ -619,6 +657,11 @@ def table(results: dict[str, Any]) -> str:
         if ring:
             row(f"peak RSS, N = 20, default pairs ({ring['checks']} checks)", f"{ring['maxrss_mb']:.0f} MB",
                 "(info)")
+    generic = results.get("generic")
+    if generic:
+        row(f"generic catalog ({generic['profile']}): {generic['checks']} checks", f"{generic['window_seconds']:.2f} s",
+            f"{generic['requests']} req")
+        row("generic catalog: harness CPU per request", f"{generic['harness_cpu_ms_per_request']:.2f} ms", "(info)")
     xdist = results.get("xdist")
     if xdist:
         for item in xdist["rows"]:
@@ -640,7 +683,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tenants", dest="ns", default="2,5,10,20", help="N for the scaling runs (default 2,5,10,20)")
     parser.add_argument("--xdist-tenants", default="2,5", help="N for the -n 0 / -n 2 runs (default 2,5)")
     parser.add_argument("--xdist-repeat", type=int, default=1, help="repetitions of the -n 0 / -n 2 runs (default 1)")
-    parser.add_argument("--only", default="rate,latency,scaling,xdist", help="which parts to run")
+    parser.add_argument("--only", default="rate,latency,scaling,xdist,generic", help="which parts to run")
     parser.add_argument("--update", action="store_true",
                         help="keep the other parts of an existing --out file, replace only the parts run now")
     parser.add_argument("--quick", action="store_true", help="one repetition, N = 2, 5, 10")
@@ -671,12 +714,15 @@ def main(argv: list[str] | None = None) -> int:
             results["scaling"] = bench_scaling(work, args)
         if "xdist" in parts:
             results["xdist"] = bench_xdist(work, args)
+        if "generic" in parts:
+            results["generic"] = bench_generic(work, args, safety)
     results["benchmark_seconds"] = round(time.perf_counter() - started, 1)
     results["load"] = Path("/proc/loadavg").read_text().split()[:3]
     results["verdicts"] = verdicts(results)
     if args.update and args.out.exists():
         previous = json.loads(args.out.read_text())
-        kept = [part for part in ("rate", "latency", "scaling", "xdist") if part not in parts and part in previous]
+        kept = [part for part in ("rate", "latency", "scaling", "xdist", "generic")
+                if part not in parts and part in previous]
         results.update({part: previous[part] for part in kept})
         results["updated"] = {"parts": sorted(parts), "kept_from": previous.get("date"), "kept": kept,
                               "kept_git": previous.get("git")}

@@ -43,7 +43,7 @@ def test_foreign_object(world: World, check: Check, subject: Subject) -> None:
     getter = f"{resource}.{spec.getter}"
     reads = op.method == "GET"
     # Writes go to a fresh object, so a flawed target cannot spoil the seeded one for other checks.
-    obj = world.seeded(victim, resource) if reads else world.new(victim, resource)
+    obj = world.seeded(victim, resource) if reads else world.spare(victim, resource)
     before = control(world, victim, getter, obj.address, expect=world.expected(obj))
     values = {**world.values(attacker, resource, attack=True), **obj.address, **scope(world, attacker, victim, subject)}
     attempt = world.actor(attacker).call(op, values)
@@ -72,8 +72,8 @@ def children(world: World, check: Check, subject: Subject, resource: str) -> Non
     # A fresh parent with a fresh child: a flawed target adds to or overwrites these, not the seeded ones.
     # In a foreign tenant's scope (no parent) only a create that names the id has a victim object to
     # overwrite; the victim's whole list changes with every other check, so a 2xx is the evidence there.
-    parent = world.new(victim, spec.parent) if spec.parent else None
-    target = world.new(victim, resource, parent) if parent or spec.id_from == "request" else None
+    parent = world.spare(victim, spec.parent) if spec.parent else None
+    target = world.spare(victim, resource, parent) if parent or spec.id_from == "request" else None
     where = parent_address(spec, parent)
     values = {**world.values(attacker, resource, attack=True), **where, **tenant}
     if target is not None and spec.id_from == "request":  # a create that names the id: the victim's

@@ -100,7 +100,7 @@ def test_spoofed_identity_in_body(world: World, check: Check, subject: Subject) 
     resource = world.main
     op = world.operation(operation)
     getter = f"{resource}.{world.spec(resource).getter}"
-    obj = world.new(victim, resource)
+    obj = world.spare(victim, resource)
     extract = object_state(world, resource)
     before = extract(world.read(victim, getter, obj.address))
     values = {**world.values(attacker, resource, attack=True), **world.values_base(attacker), **obj.address}

@@ -28,7 +28,7 @@ def name_the_victim(world: World, check: Check, subject: Subject) -> tuple[Reply
     values = world.values(attacker, resource, attack=True)  # it may land in the victim's tenant
     updating = not operation.endswith(f".{spec.creator}")
     if updating:
-        values.update(world.new(attacker, resource).address)
+        values.update(world.spare(attacker, resource).address)
     rendered = op.render_body(values)
     if not isinstance(rendered, dict):
         check.not_applicable(f"{operation} has no JSON or form body to name a tenant in")

@@ -358,6 +358,17 @@ class World:
         registered for removal."""
         return self.create(owner, resource, self.values(owner, resource), parent=parent)[1]
 
+    def spare(self, owner: str, resource: str, parent: Obj | None = None) -> Obj:
+        """An object an attempt may spoil: a fresh one, or where the target refuses to make another (a
+        create that cannot run twice), the seeded one: a write attack never depends on a second create."""
+        try:
+            return self.new(owner, resource, parent)
+        except CreateRefused:
+            seeded = self.seeded(owner, resource)
+            if parent is not None and seeded.parent != parent:
+                raise
+            return seeded
+
     def create(self, owner: str, resource: str, values: dict[str, Any], *, parent: Obj | None = None,
                body: Any = None) -> tuple[Reply, Obj]:
         """``owner`` creates an object from ``values`` (``body`` replaces the profile's body): the answer

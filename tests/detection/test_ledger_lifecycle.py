@@ -9,8 +9,12 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from tenantcheck.ledger import LedgerConfig, running_ledger
+from starlette.responses import JSONResponse
+
+from tenantcheck.ledger import LedgerConfig, create_app, ledger_of, running_ledger
+from tenantcheck.reference.server import serving_in_thread
 from tests.conftest import ROOT, run_catalog
 
 ENV = """description = "a Ledger started by the test"
@@ -73,3 +77,33 @@ def test_cleanup_lists_what_it_cannot_remove_and_exits_0(tmp_path: Path) -> None
     assert "could not remove: widgets w1 of org_x: the profile has no resource widgets" in output
     assert "invoices inv_1 of org_x" in output  # no credential for it: named, not crashed on
     assert (runs / "gone-run.json").exists()  # kept: what it names is not gone
+
+
+def test_write_attacks_do_not_depend_on_a_second_create(tmp_path: Path) -> None:
+    """Given a Ledger that lets each org create one invoice only (409 after), the update, delete and send
+    attempts on another org's invoice still run (on its seeded invoice) and pass on their refusals."""
+    ledger_app = create_app(LedgerConfig())
+    created: set[str] = set()
+
+    async def once_per_org(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and scope["method"] == "POST" and path.endswith("/invoices"):
+            org = path.split("/")[2]
+            if org in created:
+                await JSONResponse({"error": "conflict", "detail": "one invoice per org"}, 409)(scope, receive, send)
+                return
+            created.add(org)
+        await ledger_app(scope, receive, send)
+
+    try:
+        with serving_in_thread(once_per_org, "127.0.0.1", 0, what="the Ledger") as url:  # type: ignore[arg-type]
+            env = tmp_path / "ledger-env.toml"
+            env.write_text(ENV.format(url=url))
+            run = run_catalog(tmp_path / "reports", "--env", str(env), "-k", "TC-02 and invoices")
+    finally:
+        ledger_of(ledger_app).close()
+    assert run.document is not None, run.output
+    writes = [check for check in run.checks
+              if any(f"invoices.{kind}:tenant" in check["check"] for kind in ("update", "delete", "send"))]
+    assert len(writes) == 6 and all(check["verdict"] == "passed" for check in writes), run.output
+    assert all("refusal" in check["rests_on"] for check in writes)
