@@ -4,8 +4,8 @@ A target that keeps request state where concurrent requests share it (a global "
 per-process cache of the caller) answers some requests as another tenant. Only requests that overlap show
 it, so this check makes them overlap itself, whatever runs beside it (also at ``--concurrency 1``): every
 tenant's lists, search, child lists, access logs and reads by id, interleaved, for a few rounds. Each
-answer must hold the requester's own seeded object; a foreign marker in any of them is a canary finding
-of this check.
+answer must show the requester's own data (its marker, or where a resource has no marked field its seeded
+object's id; for logs its tenant id); a foreign marker in any of them is a canary finding of this check.
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ def own_reads(world: World, owner: str) -> dict[str, tuple[dict[str, Any], str]]
         spec = world.spec(resource)
         if spec.getter:
             candidates[f"{resource}.{spec.getter}"] = (obj.address, world.expected(obj))
-        if spec.list is not None:
-            candidates[f"{resource}.list"] = (parent_address(spec, obj.parent), obj.id)
-    candidates["api.search"] = ({"query": world.search_word}, seeded[world.main].id)
+        if spec.list is not None:  # the owner's marker, not one object's id: a long list may be cut short
+            candidates[f"{resource}.list"] = (parent_address(spec, obj.parent), world.expected(obj))
+    candidates["api.search"] = ({"query": world.search_word}, world.expected(seeded[world.main]))
     candidates["api.access_logs"] = ({}, world.tenant_id(owner))
     return {name: read for name, read in candidates.items() if profile.operation(name) is not None}
 
