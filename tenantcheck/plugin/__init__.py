@@ -178,6 +178,17 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         # data_dir: where a sqlite inspector reads (the reference's data directory, the Ledger's database)
         config.stash[RUN_KEY].update(base_url=process.base_url, admin_token=getattr(process, "admin_token", None),
                                      data_dir=str(getattr(process, "database", process.data_dir)))
+    from tenantcheck.engine.world import Settings  # late: the plugin loads in every pytest run
+    from tenantcheck.errors import TargetError
+    from tenantcheck.run.preflight import preflight
+
+    run = config.stash[RUN_KEY]
+    settings = Settings(env=env, profile=config.stash[PROFILE_KEY], run_id=run["run_id"], base_url=run["base_url"],
+                        admin_token=run.get("admin_token"))
+    try:
+        preflight(settings)
+    except TargetError as error:
+        pytest.exit(f"tenantcheck: {error}; no check ran and nothing was created on the target", returncode=2)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -101,20 +101,22 @@ def test_no_secret_in_any_artifact(tmp_path: Path, target: RunningReference, cat
         assert secret not in run.output
 
 
-def test_unreachable_target_is_inconclusive_never_isolated(tmp_path: Path, catalog) -> None:  # type: ignore[no-untyped-def]
-    run = catalog("--env", str(env_file(tmp_path, "http://127.0.0.1:9")), "-k", "TC-01",
-                  env={"TC_TEST_ADMIN_TOKEN": "whatever"})
+def test_unreachable_target_stops_the_run_at_once_with_exit_2(tmp_path: Path, catalog) -> None:  # type: ignore[no-untyped-def]
+    """The preflight: no check runs, the one cause is said once, and nothing is "left on the target"."""
+    run = catalog("--env", str(env_file(tmp_path, "http://127.0.0.1:9")), env={"TC_TEST_ADMIN_TOKEN": "whatever"})
     assert run.code == 2, run.output
-    assert run.document is not None and run.document["verdict"]["verdict"] == "inconclusive"
-    assert all(check["verdict"] == "inconclusive" for check in run.document["checks"])
-    assert "unreachable" in run.document["checks"][0]["reason"]
+    assert "is unreachable" in run.output and "no check ran and nothing was created" in run.output
+    assert "inconclusive" not in run.output  # not one line per check
+    assert run.document is None and "left on the target" not in run.output
 
 
-def test_failed_provisioning_is_inconclusive(tmp_path: Path, target: RunningReference, catalog) -> None:  # type: ignore[no-untyped-def]
-    run = catalog("--env", str(env_file(tmp_path, target.base_url)), "-k", "TC-01",
-                  env={"TC_TEST_ADMIN_TOKEN": "not-the-admin-token"})
+def test_a_refused_admin_token_stops_the_run_at_once_with_exit_2(tmp_path: Path, target: RunningReference,
+                                                                catalog) -> None:  # type: ignore[no-untyped-def]
+    run = catalog("--env", str(env_file(tmp_path, target.base_url)), env={"TC_TEST_ADMIN_TOKEN": "not-the-token"})
     assert run.code == 2, run.output
-    assert "provisioning" in run.document["checks"][0]["reason"]  # type: ignore[index]
+    assert "the admin token was refused (401" in run.output, run.output
+    assert run.document is None and "left on the target" not in run.output
+    assert "not-the-token" not in run.output
 
 
 def test_same_findings_with_and_without_xdist(catalog) -> None:  # type: ignore[no-untyped-def]

@@ -7,34 +7,24 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-UNREACHABLE = """\
-profile = "pom-bolt"
-[target]
-base_url = "http://127.0.0.1:9"
-[provisioning]
-method = "admin-api"
-admin_token = "${TC_ALLURE_TOKEN}"
-[safety]
-timeout = 1
-retries = 0
-"""
+from tests.detection.test_evidence import environment_with_creates_failing
 
 
 def results(folder: Path) -> list[dict[str, Any]]:
     return [json.loads(path.read_text()) for path in folder.glob("*-result.json")]
 
 
-def test_an_unreachable_target_is_broken_not_skipped(catalog: Any, tmp_path: Path) -> None:
-    """Given a target where nothing listens, every inconclusive check is broken in Allure (a dashboard must
-    not read it as "0 failures, N skipped"); not-applicable checks stay skipped."""
-    env = tmp_path / "unreachable.toml"
-    env.write_text(UNREACHABLE)
-    run = catalog("--env", str(env), "--alluredir", str(tmp_path / "allure"), env={"TC_ALLURE_TOKEN": "x"})
+def test_undecided_checks_are_broken_not_skipped(catalog: Any, tmp_path: Path) -> None:
+    """Given a target on which nothing can be created, every inconclusive check is broken in Allure (a
+    dashboard must not read it as "0 failures, N skipped"); not-applicable checks stay skipped."""
+    env = environment_with_creates_failing(tmp_path)
+    run = catalog("--env", str(env), "--alluredir", str(tmp_path / "allure"))
     assert run.code == 2, run.output
     statuses = Counter(result["status"] for result in results(tmp_path / "allure"))
     assert statuses["broken"] == len(run.verdicts("inconclusive")) > 0
     assert statuses["skipped"] == len(run.verdicts("not-applicable"))
-    assert set(statuses) <= {"broken", "skipped"}
+    assert statuses["passed"] == len(run.verdicts("passed"))  # refused attempts, evidence of their own
+    assert set(statuses) <= {"broken", "skipped", "passed"}
 
 
 def test_checks_are_labelled_by_case(catalog: Any, tmp_path: Path) -> None:
