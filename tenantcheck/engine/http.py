@@ -37,6 +37,7 @@ SAFE = frozenset({"GET", "HEAD", "OPTIONS"})  # reads: everything else is a writ
 IDEMPOTENT = SAFE | {"PUT", "DELETE"}  # may be retried
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 KEEPALIVE_SECONDS = 2.0
+TEMPLATE = "tenantcheck_template"  # request extension: the operation a request was made from
 EXCERPT = 2000
 LeakCallback = Callable[[str, list[Sighting], "Exchange"], None]
 
@@ -123,6 +124,7 @@ class Exchange:
     elapsed_ms: float
     retries: int = 0
     error: str | None = None
+    template: str | None = None  # the profile operation's method and path template (problems group by it)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -327,6 +329,7 @@ class Http:
             response_body=self.redactor.text(response.text[:EXCERPT]),
             elapsed_ms=elapsed_ms(response),
             retries=retries,
+            template=request.extensions.get(TEMPLATE),
         )
 
 
@@ -354,17 +357,20 @@ class Actor:
         json_body: Any = None,
         content: bytes | None = None,
         headers: Mapping[str, str | bytes] | None = None,
+        template: str | None = None,
     ) -> Reply:
         """Send one request with retries; a target that never answers is a ``TargetError``. A 401 to an
         identity that can be renewed (a login token that expired) renews it once and sends again."""
-        reply = self._send(method, path, json_body=json_body, content=content, headers=headers)
+        send = partial(self._send, method, path, json_body=json_body, content=content, headers=headers,
+                       template=template)
+        reply = send()
         if reply.status == 401 and isinstance(self.client.auth, CredentialAuth) and self.client.auth.renew(
                 reply.response.request):
-            reply = self._send(method, path, json_body=json_body, content=content, headers=headers)
+            reply = send()
         return reply
 
     def _send(self, method: str, path: str, *, json_body: Any, content: bytes | None,
-              headers: Mapping[str, str | bytes] | None) -> Reply:
+              headers: Mapping[str, str | bytes] | None, template: str | None) -> Reply:
         if method not in SAFE and self.http.write_refusal:
             raise NotApplicable(self.http.write_refusal)
         if json_body is not None:
@@ -381,7 +387,8 @@ class Actor:
             last = attempt == attempts - 1
             try:
                 with self.http.writes.shared() if method not in SAFE else nullcontext(), self.http.limiter.slot():
-                    response = self.client.request(method, path, content=content, headers=send_headers)
+                    response = self.client.request(method, path, content=content, headers=send_headers,
+                                                   extensions={TEMPLATE: template})
             except httpx.TransportError as error:
                 safe = isinstance(error, httpx.ConnectError) or method in IDEMPOTENT
                 if last or not safe:
@@ -410,15 +417,17 @@ class Actor:
         if path_suffix.startswith("?") and "?" in path:
             path_suffix = "&" + path_suffix[1:]
         sent = {**operation.render_headers(values), **(headers or {})}
+        template = f"{operation.method} {operation.path.split('?', 1)[0]}"
         if payload is None or operation.body_format == "json":
-            return self.request(operation.method, path + path_suffix, json_body=payload, headers=sent)
+            return self.request(operation.method, path + path_suffix, json_body=payload, headers=sent,
+                                template=template)
         if operation.body_format == "form":
             content = urlencode({name: str(value) for name, value in payload.items()}).encode()
             sent.setdefault("Content-Type", "application/x-www-form-urlencoded")
         else:
             content = str(payload).encode()
             sent.setdefault("Content-Type", "text/plain; charset=utf-8")
-        return self.request(operation.method, path + path_suffix, content=content, headers=sent)
+        return self.request(operation.method, path + path_suffix, content=content, headers=sent, template=template)
 
     def _backoff(self, attempt: int, retry_after: str | None) -> None:
         self.http.tally(retried=1)

@@ -19,6 +19,7 @@ from tenantcheck.catalog import SEVERITY_ORDER
 from tenantcheck.engine.tenants import pair_sampling
 from tenantcheck.findings import CheckResult, Finding
 from tenantcheck.plugin.stash import BASELINE_KEY, ENV_KEY, MANIFEST_KEY, PROFILE_KEY, RUN_KEY, WAIVERS_KEY
+from tenantcheck.problems import Problem, group
 from tenantcheck.report.allure_labels import mark_inconclusive_broken
 from tenantcheck.report.gating import Gate
 from tenantcheck.run.memory import release_free_memory
@@ -47,6 +48,7 @@ class Collector:
         self.deselected: Counter[str] = Counter()  # case -> checks left out of this run
         self.selected_cases: set[str] = set()
         self.cleanup_problems: list[str] = []
+        self.problems: list[Problem] = []
         self._last_progress = time.monotonic()
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
@@ -132,6 +134,8 @@ class Collector:
             pairs=pair_sampling(self.config.getoption("tenantcheck_pairs"),
                                 self.config.getoption("tenantcheck_tenants")))
         self.verdict = decide(results, self.orphans.values(), selected=self.total, selection=selection)
+        seen = [finding for result in results for finding in result.findings] + list(self.orphans.values())
+        self.problems = group(seen, self.config.stash[PROFILE_KEY])
         run: dict[str, Any] = self.config.stash[RUN_KEY]
         run["finished"] = datetime.now(UTC).isoformat(timespec="milliseconds")
         run["cleanup_problems"] = self.cleanup_problems
@@ -140,7 +144,8 @@ class Collector:
         document = build_document(run=run, environment=env.name, profile=self.config.stash[PROFILE_KEY].name,
                                   flaws=list(env.target.flaws), tenants=self.tenants, stats=totals,
                                   results=results, findings=self.findings, verdict=self.verdict,
-                                  manifest=self.config.stash[MANIFEST_KEY], selection=selection)
+                                  manifest=self.config.stash[MANIFEST_KEY], selection=selection,
+                                  problems=self.problems)
         baseline, waivers = self.config.stash[BASELINE_KEY], self.config.stash[WAIVERS_KEY]
         self.gate = gate(document, baseline=baseline, waivers=waivers, today=datetime.now(UTC).date())
         if baseline is not None or waivers:
@@ -177,16 +182,20 @@ class Collector:
         findings = self.findings
         if findings:
             tr.write_line("")
-            tr.write_line(f"  {len(findings)} finding(s), most severe first:")
-            for finding in findings[:SHOWN_FINDINGS]:
-                tr.write_line(f"  [{finding.severity}] {finding.check}: {finding.title}", red=True)
-            more(tr, len(findings) - SHOWN_FINDINGS, "finding(s)", self.report_path)
+            tr.write_line(f"  {len(self.problems)} problem(s) behind {len(findings)} finding(s), most severe first:")
+            for problem in self.problems[:SHOWN_FINDINGS]:
+                others = [case for case in problem.cases if case != problem.case]
+                seen = f"; also seen by {', '.join(others)}" if others else ""
+                tr.write_line(f"  [{problem.severity}] {problem.headline} ({problem.case}{seen}; "
+                              f"{len(problem.checks)} check(s))", red=True)
+            more(tr, len(self.problems) - SHOWN_FINDINGS, "problem(s)", self.report_path)
+            tr.write_line(f"  each finding, with its evidence and curl line: {self.report_path}")
         undecided = [r for r in self.results.values() if r.verdict == "inconclusive"]
         for result in undecided[:SHOWN_UNDECIDED]:
             tr.write_line(f"  [inconclusive] {result.check}: {result.reason}", yellow=True)
         more(tr, len(undecided) - SHOWN_UNDECIDED, "inconclusive check(s)", self.report_path)
-        for problem in self.cleanup_problems:
-            tr.write_line(f"  left on the target: {problem}", yellow=True)
+        for leftover in self.cleanup_problems:
+            tr.write_line(f"  left on the target: {leftover}", yellow=True)
         if self.cleanup_problems:
             tr.write_line("  (tenantcheck cleanup --run-id <run id> removes what the API lets it remove)", yellow=True)
         tr.write_line(f"report: {self.report_path}")

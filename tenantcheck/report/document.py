@@ -12,10 +12,11 @@ from typing import Any
 from tenantcheck import tool_version
 from tenantcheck.catalog import CASES
 from tenantcheck.findings import CheckResult, Finding
+from tenantcheck.problems import Problem, group
 from tenantcheck.restore.manifest import Manifest
 from tenantcheck.verdict import RunVerdict, Selection, decide
 
-SCHEMA_VERSION = "1.1"  # 1.1: "tool" (the name and version of the tenantcheck that wrote it)
+SCHEMA_VERSION = "1.2"  # 1.1: "tool" (the tenantcheck that wrote it); 1.2: "problems", exchange "template"
 
 
 def build_document(
@@ -32,6 +33,7 @@ def build_document(
     manifest: Manifest | None = None,
     version: str | None = None,
     selection: Selection | None = None,
+    problems: list[Problem] | None = None,
 ) -> dict[str, Any]:
     """The report; ``version``: the tool's (default: this tenantcheck's, ``tenantcheck.tool_version``)."""
     per_case: dict[str, Counter[str]] = {}
@@ -54,6 +56,7 @@ def build_document(
         "catalog": [{"id": case.id, "name": case.name, "tries": case.tries, "oracles": case.oracles,
                      "counts": dict(per_case.get(case.id, Counter()))} for case in CASES],
         "checks": [result.to_dict() | {"findings": [f.fingerprint for f in result.findings]} for result in results],
+        "problems": [problem.to_dict() for problem in (problems if problems is not None else group(findings))],
         "findings": [finding.to_dict() for finding in findings],
         "cleanup_problems": run.get("cleanup_problems", []),
     }

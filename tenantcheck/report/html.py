@@ -37,6 +37,7 @@ def render_html(document: dict[str, Any]) -> Iterator[str]:
         "undecided": view.undecided_checks(document),
         "catalog": view.catalog_rows(document),
         "findings": findings,
+        "problems": document.get("problems", []),
         "finding_cases": sorted({str(item.data.get("case")) for item in findings}),
         "severities": [s for s in SEVERITY_ORDER if any(item.data.get("severity") == s for item in findings)],
         "gate_statuses": sorted({item.gate_status for item in findings if item.gate_status}),

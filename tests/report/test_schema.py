@@ -29,7 +29,9 @@ def errors(validator: jsonschema.Draft202012Validator, doc: dict[str, Any]) -> l
 def test_real_report_with_findings_validates(validator, findings_run):
     doc = findings_run["document"]
     assert doc["findings"] and doc["verdict"]["verdict"] == "findings"
-    assert doc["schema_version"] == "1.1"
+    assert doc["schema_version"] == "1.2"
+    assert doc["problems"] and {p["case"] for p in doc["problems"]} <= {f["case"] for f in doc["findings"]} | {
+        "TC-01", "TC-02", "TC-03", "TC-04", "TC-05", "TX-03", "TX-04"}
     assert doc["tool"] == {"name": "tenantcheck", "version": tool_version()}
     assert errors(validator, doc) == []
 
@@ -59,7 +61,7 @@ def test_report_with_gate_section_validates(validator):
     assert errors(validator, doc) == []
 
 
-OPTIONAL_SINCE_1_0 = {"tool"}  # written by every report, optional for readers of older 1.x reports
+OPTIONAL_SINCE_1_0 = {"tool", "problems"}  # written by every report, optional for readers of older 1.x reports
 
 
 def test_schema_is_exact_about_the_builder(validator):
