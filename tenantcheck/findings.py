@@ -34,6 +34,8 @@ class Finding:
     evidence: tuple[dict[str, Any], ...] = ()
     curl: str | None = None
     fingerprint: str = field(default="")
+    marker: str | None = None  # canary findings: the leaked marker (random per run, so not in the fingerprint)
+    marker_owner: str | None = None  # and whose it is
 
     def __post_init__(self) -> None:
         if not self.fingerprint:

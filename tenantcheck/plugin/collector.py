@@ -29,7 +29,8 @@ from tenantcheck.verdict import EXIT_CONFIG, EXIT_INCONCLUSIVE, RunVerdict, Sele
 PASSED_STAND_IN = pytest.TestReport("", ("", None, ""), {}, "passed", None, "call")
 SHOWN_FINDINGS = 10
 SHOWN_UNDECIDED = 5
-TRANSFER = ("tenantcheck", "tenantcheck_cleanup", "tenantcheck_tenants", "tenantcheck_stats", "tenantcheck_orphans")
+TRANSFER = ("tenantcheck", "tenantcheck_cleanup", "tenantcheck_tenants", "tenantcheck_markers", "tenantcheck_stats",
+            "tenantcheck_orphans")
 
 
 class Collector:
@@ -43,6 +44,7 @@ class Collector:
         self.document: dict[str, Any] = {}
         self.exit_code = EXIT_INCONCLUSIVE
         self.tenants: dict[str, set[str]] = {}
+        self.markers: dict[str, set[str]] = {}  # label -> its canary markers (every worker's)
         self.stats: dict[str, dict[str, int]] = {}
         self.total = 0
         self.deselected: Counter[str] = Counter()  # case -> checks left out of this run
@@ -86,6 +88,8 @@ class Collector:
         self.cleanup_problems += getattr(report, "tenantcheck_cleanup", [])
         for label, tenant_id in getattr(report, "tenantcheck_tenants", {}).items():
             self.tenants.setdefault(label, set()).add(tenant_id)
+        for label, markers in getattr(report, "tenantcheck_markers", {}).items():
+            self.markers.setdefault(label, set()).update(markers)
         stats = getattr(report, "tenantcheck_stats", None)
         if stats:
             self.stats[stats["worker"]] = stats
@@ -142,7 +146,8 @@ class Collector:
         env = self.config.stash[ENV_KEY]
         totals = {key: sum(worker.get(key, 0) for worker in self.stats.values()) for key in ("requests", "retried")}
         document = build_document(run=run, environment=env.name, profile=self.config.stash[PROFILE_KEY].name,
-                                  flaws=list(env.target.flaws), tenants=self.tenants, stats=totals,
+                                  flaws=list(env.target.flaws), tenants=self.tenants, markers=self.markers,
+                                  stats=totals,
                                   results=results, findings=self.findings, verdict=self.verdict,
                                   manifest=self.config.stash[MANIFEST_KEY], selection=selection,
                                   problems=self.problems)

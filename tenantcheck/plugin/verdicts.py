@@ -151,6 +151,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if world is not None and call.when == "call":
         if item.config.stash.get(TENANTS_SENT_KEY, 0) != len(world.tenants):  # once, not on every report
             report.tenantcheck_tenants = {label: tenant.tenant_id for label, tenant in world.tenants.items()}
+            report.tenantcheck_markers = {label: [kind[label] for kind in (world.markers, world.path_markers,
+                                                                            world.search_markers)]
+                                          for label in world.tenants}
             item.config.stash[TENANTS_SENT_KEY] = len(world.tenants)
         report.tenantcheck_stats = world.stats()
     if call.when == "call" or (call.when == "setup" and report.outcome != "passed"):

@@ -27,6 +27,7 @@ def build_document(
     flaws: list[str],
     tenants: dict[str, set[str]],
     stats: dict[str, int],
+    markers: dict[str, set[str]] | None = None,
     results: list[CheckResult],
     findings: list[Finding],
     verdict: RunVerdict,
@@ -49,7 +50,8 @@ def build_document(
         "embedded_flaws": flaws,
         "started": run.get("started"),
         "finished": run.get("finished"),
-        "tenants": [{"label": label, "tenant_ids": sorted(ids)} for label, ids in sorted(tenants.items())],
+        "tenants": [{"label": label, "tenant_ids": sorted(ids), "markers": sorted((markers or {}).get(label, ()))}
+                    for label, ids in sorted(tenants.items())],
         "stats": stats,
         "verdict": {"verdict": verdict.verdict, "exit_code": verdict.exit_code, "reason": verdict.reason,
                     "counts": verdict.counts, "unproven_cases": list(verdict.unproven_cases)},

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from tenantcheck.catalog import SEVERITY_ORDER
 from tenantcheck.report import view
@@ -22,6 +23,18 @@ _ENVIRONMENT = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def highlight(text: str, marker: str | None) -> Markup:
+    """``text`` escaped, with every occurrence of ``marker`` (itself escaped) in a ``<mark>``: the one piece
+    of markup the page adds to evidence."""
+    escaped = escape(text)
+    if not marker:
+        return escaped
+    return Markup("<mark>{}</mark>").format(marker).join(escaped.split(escape(marker)))
+
+
+_ENVIRONMENT.filters["highlight"] = highlight
 
 
 def render_html(document: dict[str, Any]) -> Iterator[str]:

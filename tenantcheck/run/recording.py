@@ -102,4 +102,6 @@ def leak_finding(
         f"(status {exchange.status})",
         evidence=(exchange.to_dict(),),
         curl=exchange.curl(),
+        marker=sighting.marker,
+        marker_owner=sighting.owner,
     )
