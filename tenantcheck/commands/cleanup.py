@@ -15,7 +15,7 @@ from typing import Any
 
 from tenantcheck.config.environment import load_environment
 from tenantcheck.config.profile import load_profile
-from tenantcheck.engine.tenants import RUN_TENANT, AdminApiProvisioner, Tenant, of_run
+from tenantcheck.engine.tenants import RUN_TENANT, AdminApiProvisioner, Tenant, of_run, secret_variable
 from tenantcheck.engine.world import RUNS_DIR, Obj, Settings, World
 from tenantcheck.errors import TenantcheckError
 from tenantcheck.run.recording import Recorder
@@ -80,16 +80,31 @@ def cleanup(env_name: str, *, run_id: str | None, stale: bool) -> int:
     if not problems:
         for path, _ in chosen:
             path.unlink(missing_ok=True)
+            path.with_suffix(".keys.env").unlink(missing_ok=True)
     print(f"removed {removed_tenants} tenant(s) and {removed_objects} object(s)")
     for problem in problems:
         print(f"  could not remove: {problem}")
     return 0
 
 
+def kept_keys(record_path: Path, record: dict[str, Any]) -> dict[str, str]:
+    """Tenant id -> key, from the keys file a ``--keep`` run wrote beside its record (shell exports of the
+    variables its evidence names: ``TENANT_A_KEY``)."""
+    path = record_path.with_suffix(".keys.env")
+    if not path.exists():
+        return {}
+    exported = dict(line.removeprefix("export ").split("=", 1) for line in path.read_text().splitlines()
+                    if line.startswith("export ") and "=" in line)
+    return {tenant_id: exported[secret_variable(label)] for tenant_id, label in record.get("labels", {}).items()
+            if secret_variable(label) in exported}
+
+
 def remove_recorded(world: World, chosen: list[tuple[Path, dict[str, Any]]]) -> tuple[int, list[str]]:
     """Delete the recorded objects through the profile's deletes, children first, each with its owner's
     credentials (static keys, or the self-asserted id); what cannot be deleted is named once."""
     keys = {t.id: (t.key.get() if t.key else None) for t in world.settings.env.provisioning.tenants}
+    for path, record in chosen:
+        keys.update(kept_keys(path, record))
     objects: list[Obj] = []
     problems: list[str] = []
     unreachable: dict[str, str] = {}  # tenant id -> why the run cannot act as it

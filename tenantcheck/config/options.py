@@ -84,7 +84,9 @@ OPTIONS: tuple[Option, ...] = (
     Option(flag="--manifest", dest="tenantcheck_manifest", metavar="PATH",
            help="verify a restore: the manifest `tenantcheck seed` wrote before the backup (RV cases)"),
     Option(flag="--keep", dest="tenantcheck_keep", action="store_true", default=False,
-           help="with --manifest: keep the seeded tenants after verifying"),
+           help="keep the run's tenants and data on the target, their keys in .tenantcheck/runs/<run-id>.keys.env "
+                "(mode 0600), so every curl line of the report replays; remove them with tenantcheck cleanup "
+                "--run-id (with --manifest: also keep the seeded tenants)"),
     Option(flag="--flaw", dest="tenantcheck_flaws", metavar="NAME", action="append", default=[],
            help="embedded target only: switch on a reference flaw (repeatable or comma-separated)",
            lists_flaws=True),

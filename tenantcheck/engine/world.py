@@ -248,6 +248,26 @@ class World:
                 left.append(f"{obj.describe()} of {obj.owner}: the profile has no {obj.resource}.delete")
         return left
 
+    def keep(self) -> list[str]:
+        """Leave everything the run created in place (``--keep``), with its record, and write the tenants'
+        keys as shell exports of the names evidence uses (``TENANT_A_KEY``) to a file only its owner reads:
+        ``source`` it and every curl line of the report replays. Returns the line that says so."""
+        self.closed = True
+        if self.http is None:
+            return []
+        self.http.drain()
+        self._write_record()
+        keys = self._record_path().with_suffix(".keys.env")
+        lines = [f"export {secret_variable(label)}={tenant.secret}" for label, tenant in self.tenants.items()
+                 if tenant.secret]
+        descriptor = os.open(keys, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write("".join(f"{line}\n" for line in lines))
+        self.http.close()
+        return [f"kept (--keep): {len(self.tenants)} tenant(s) and {len(self.created)} object(s); keys in {keys} "
+                f"(source it to replay the curl lines); remove them with tenantcheck cleanup --env "
+                f"{self.settings.env.name} --run-id {self.settings.run_id}"]
+
     def stats(self) -> dict[str, Any]:
         """Counters for the report: requests sent and retried by this worker."""
         http = self.http
@@ -623,6 +643,7 @@ class World:
                   "base_url": self.settings.base_url, "pid": os.getpid(),
                   "provisioning": self.settings.env.provisioning.method,
                   "tenants": [tenant.tenant_id for tenant in self.tenants.values()],
+                  "labels": {tenant.tenant_id: label for label, tenant in self.tenants.items()},
                   "objects": [{"resource": obj.resource, "tenant_id": self.tenant_id(obj.owner), "id": obj.id,
                                "address": obj.address,
                                "parent": [obj.parent.resource, obj.parent.id] if obj.parent else None}

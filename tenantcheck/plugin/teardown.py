@@ -23,6 +23,6 @@ def tear_down(config: pytest.Config) -> None:
         fanout = config.stash.get(FANOUT_KEY, None)
         if fanout is not None and world.http is not None:
             fanout.close(world.http.halted_meanwhile)  # what runs ahead ends before teardown removes what it made
-        problems = world.close()
+        problems = world.keep() if config.getoption("tenantcheck_keep") else world.close()
     if problems:
         config.stash[RUN_KEY].setdefault("cleanup_problems", []).extend(problems)

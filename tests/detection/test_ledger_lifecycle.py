@@ -107,3 +107,35 @@ def test_write_attacks_do_not_depend_on_a_second_create(tmp_path: Path) -> None:
               if any(f"invoices.{kind}:tenant" in check["check"] for kind in ("update", "delete", "send"))]
     assert len(writes) == 6 and all(check["verdict"] == "passed" for check in writes), run.output
     assert all("refusal" in check["rests_on"] for check in writes)
+
+
+def test_keep_leaves_everything_so_curl_lines_replay_and_cleanup_removes_it(tmp_path: Path) -> None:
+    with running_ledger(LedgerConfig(flaws=frozenset({"get-unchecked"}))) as ledger:
+        env = tmp_path / "ledger-env.toml"
+        env.write_text(ENV.format(url=ledger.base_url))
+        work = tmp_path / "work"
+        work.mkdir()
+        command = [sys.executable, "-m", "tenantcheck", "run", "-q", "--env", str(env), "--keep", "-n", "0",
+                   "--run-id", "keep-run", "--report-dir", str(work / "reports"), "-k", "TC-02"]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=work, timeout=120,
+                              env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+        assert done.returncode == 1, done.stdout + done.stderr
+        keys = work / ".tenantcheck" / "runs" / "keep-run.keys.env"
+        assert keys.stat().st_mode & 0o777 == 0o600
+        assert "kept (--keep)" in done.stdout and "left on the target" in done.stdout
+        assert rows(ledger.database, "SELECT count(*) FROM invoices")[0][0] > 0
+        report = json.loads((work / "reports" / "keep-run" / "isolation-report.json").read_text())
+        leak = next(f for f in report["findings"] if f["oracle"] == "denial")
+        assert "$TENANT_" in leak["curl"] and not any(line.split("=", 1)[1] in json.dumps(report)
+                                                     for line in keys.read_text().splitlines())
+        replay = subprocess.run(["bash", "-c", f". {keys} && {leak['curl']}"], capture_output=True, text=True,
+                                timeout=30)
+        assert replay.returncode == 0 and " 200 " in replay.stdout.splitlines()[0], replay.stdout
+        victim_markers = next(t["markers"] for t in report["tenants"] if t["label"] == leak["victim"])
+        assert any(marker in replay.stdout for marker in victim_markers)  # the leak, again, by hand
+        cleanup = subprocess.run([sys.executable, "-m", "tenantcheck", "cleanup", "--env", str(env), "--run-id",
+                                  "keep-run"], capture_output=True, text=True, cwd=work, timeout=60,
+                                 env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+        assert cleanup.returncode == 0, cleanup.stdout + cleanup.stderr
+        for table in ("invoices", "notes", "attachments", "blobs"):
+            assert rows(ledger.database, f"SELECT count(*) FROM {table}") == [(0,)], (table, cleanup.stdout)
