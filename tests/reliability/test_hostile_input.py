@@ -138,8 +138,9 @@ def test_a_port_that_does_not_speak_http(tmp_path: Path, reply: bytes) -> None:
     with garbage_server(reply) as port, serve() as target:  # the target only gives the env an admin token
         env_text = ENV_TEMPLATE.format(url=f"http://127.0.0.1:{port}", admin_var=ADMIN_VAR, timeout=2, retries=1)
         run = run_against(target, tmp_path, "-k", "TC-01 or TC-02", env_text=env_text)
-    assert_inconclusive(run)
-    assert all("unreachable" in check["reason"] for check in run.checks), run.describe()
+    # The preflight finds out before any check: exit 2 with the one cause, no report, nothing created.
+    assert run.code == 2 and run.document is None, run.describe()
+    assert "is unreachable" in run.output and "no check ran and nothing was created" in run.output, run.describe()
 
 
 HUGE = 8 * 1024 * 1024
