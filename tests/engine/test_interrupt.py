@@ -103,7 +103,7 @@ class CountingWorld:
 def test_session_end_tears_down_a_world_whose_finalizer_an_interrupt_skipped() -> None:
     """pytest stops running a node's finalizers at the first KeyboardInterrupt: the world's may never run.
     The session's end tears it down then, once, and its problems reach the run's record."""
-    config = SimpleNamespace(stash=pytest.Stash())
+    config = SimpleNamespace(stash=pytest.Stash(), getoption=lambda name: False)  # no --keep
     world = CountingWorld()
     config.stash[WORLD_KEY] = world  # type: ignore[assignment]
     config.stash[RUN_KEY] = {}
