@@ -27,10 +27,12 @@ def ok(reply: Reply) -> bool:
     return 200 <= reply.status < 300
 
 
-def control(world: World, owner: str, operation: str, values: dict[str, Any], *, expect: str) -> Reply:
+def control(world: World, owner: str, operation: str, values: dict[str, Any], *, expect: str,
+            path_suffix: str = "") -> Reply:
     """Positive control: ``owner`` calls ``operation`` and finds ``expect`` in the answer (polled)."""
     op = world.operation(operation)
-    reply = world.poll(lambda: world.actor(owner).call(op, {**world.values_base(owner), **values}),
+    reply = world.poll(lambda: world.actor(owner).call(op, {**world.values_base(owner), **values},
+                                                       path_suffix=path_suffix),
                        lambda r: ok(r) and expect in r.text)
     if not ok(reply) or expect not in reply.text:
         waited = world.settings.env.policy.consistency_window

@@ -68,6 +68,7 @@ def dispatch(args: list[str]) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from tenantcheck.commands.init import add_init_arguments, init
+    from tenantcheck.commands.openapi import add_profile_commands
     from tenantcheck.reference.cli import add_serve_arguments, serve
 
     parser = Parser(prog="tenantcheck", description="Tenant-isolation conformance harness. Exit codes: 0 isolated, "
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     init_parser = commands.add_parser("init", help="write a starter environment (and profile) into this repository")
     add_init_arguments(init_parser)
     init_parser.set_defaults(handler=init)
+    add_profile_commands(commands)
     catalog = commands.add_parser("catalog", help="list the catalog's cases")
     catalog.set_defaults(handler=show_catalog)
     reference = commands.add_parser("reference", help="the embedded reference target")

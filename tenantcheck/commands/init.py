@@ -30,6 +30,9 @@ def add_init_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dir", default=Path("."), type=Path, metavar="PATH",
                         help="the repository to write into (default: the current folder)")
     parser.add_argument("--force", action="store_true", help="overwrite files that exist")
+    parser.add_argument("--openapi", default=None, metavar="SPEC",
+                        help="draft a profile (profiles/NAME.toml, NAME from --profile or the document's title) and "
+                        "an environment from an OpenAPI 3.x document: a file (JSON or YAML) or an http(s) URL")
 
 
 def init(options: argparse.Namespace) -> int:
@@ -37,6 +40,10 @@ def init(options: argparse.Namespace) -> int:
     for value in (options.env, options.profile):
         if value is not None and not NAME.fullmatch(value):
             raise ConfigError(f"init: {value!r} is not a file name (letters, digits, '_', '.', '-')")
+    if options.openapi:
+        from tenantcheck.commands.openapi import init_from_openapi
+
+        return init_from_openapi(options)
     root: Path = options.dir
     template = options.template or (options.env if (bundled_dir("environments") / f"{options.env}.toml").is_file()
                                     else "preview")

@@ -132,6 +132,7 @@ class FieldSpec(StrictModel):
     kind: Literal["sensitive", "public", "constant", "faker"]
     value: Any = None
     faker: str | None = None
+    max_length: int | None = Field(default=None, ge=20, description="longest value the API takes (markers kept)")
 
     @model_validator(mode="before")
     @classmethod

@@ -366,12 +366,15 @@ class World:
             return spec.value
         if spec.kind == "faker":
             return jsonable(getattr(self.faker, str(spec.faker))())
+        # With a max_length, what must survive comes first: the serial, the marker, the search terms.
         if spec.kind == "public":
-            return f"{self.faker.slug()}-{self.settings.run_id}-{next(self._serial)}"
-        if path:  # a marker the requester sends in a URL is one it knows: a path gets its own
-            return f"{self.faker.slug()}-{self.settings.run_id}-{self.path_markers[owner]}"
-        return (f"{self.faker.sentence(nb_words=6).rstrip('.')} {self.search_word} {self.search_markers[owner]} "
-                f"{self.markers[owner]}")
+            value = f"{next(self._serial)}-{self.settings.run_id}-{self.faker.slug()}"
+        elif path:  # a marker the requester sends in a URL is one it knows: a path gets its own
+            value = f"{self.path_markers[owner]}-{self.settings.run_id}-{self.faker.slug()}"
+        else:
+            value = (f"{self.markers[owner]} {self.search_word} {self.search_markers[owner]} "
+                     f"{self.faker.sentence(nb_words=6).rstrip('.')}")
+        return value[:spec.max_length] if spec.max_length else value
 
     def new(self, owner: str, resource: str, parent: Obj | None = None) -> Obj:
         """A fresh object of ``resource`` for ``owner`` (under ``parent``, else under its seeded parent),

@@ -3,7 +3,8 @@
 Every authenticated route goes through `authenticated`: resolve the caller, read the body, serve from the
 per-org cache or run the handler in one transaction with its audit event, then drop the cache entries the
 write touched. A refusal is audited after the rollback (a denial is skipped only under
-`denials-not-audited`). Public routes (`/health`, `/auth/*`, `/directory`) only share the error handling.
+`denials-not-audited`). Public routes (`/health`, `/openapi.json`, `/auth/*`, `/directory`) only share the
+error handling.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tenantcheck.ledger import audit, auth, invoices, notes, search
 from tenantcheck.ledger.bodies import BodyReader, read_form, read_json, read_text
 from tenantcheck.ledger.config import LedgerConfig
 from tenantcheck.ledger.errors import LedgerError, error_response
+from tenantcheck.ledger.openapi import openapi_document
 from tenantcheck.ledger.runtime import Call, Caller, Handler, Ledger
 
 logger = logging.getLogger(__name__)
@@ -95,6 +97,11 @@ async def health(request: Request, ledger: Ledger) -> Response:
     return JSONResponse({"ok": True})
 
 
+async def openapi(request: Request, ledger: Ledger) -> Response:
+    """GET /openapi.json: the Ledger's own OpenAPI document, public like health so clients can read it first."""
+    return JSONResponse(openapi_document())
+
+
 async def debug_env(request: Request, ledger: Ledger) -> Response:
     """GET /debug/env, only under `debug-open`: a forgotten debug route that answers anyone."""
     config = ledger.config
@@ -120,6 +127,7 @@ def routes(config: LedgerConfig) -> list[Route]:
     attachment = invoice + "/attachments/{name}"
     table = [
         Route("/health", public(health), methods=["GET"]),
+        Route("/openapi.json", public(openapi), methods=["GET"]),
         Route("/auth/signup", public(auth.signup), methods=["POST"]),
         Route("/auth/login", public(auth.login), methods=["POST"]),
         Route("/directory", public(search.directory), methods=["GET"]),

@@ -21,6 +21,7 @@ from tenantcheck.reference.chaos import Chaos, ChaosMiddleware, chaos_status
 from tenantcheck.reference.config import ReferenceConfig
 from tenantcheck.reference.errors import ApiError, error_response
 from tenantcheck.reference.identity import Caller
+from tenantcheck.reference.openapi import openapi_document
 from tenantcheck.reference.operations import Operations, OpRequest, OpResult
 from tenantcheck.reference.runtime import Audit, Operation, Runtime
 from tenantcheck.reference.validation import MAX_BODY_BYTES, parse_json_object
@@ -146,12 +147,18 @@ async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+async def openapi(request: Request) -> Response:
+    """GET /openapi.json: the API's own OpenAPI document, public like health so clients can read it first."""
+    return JSONResponse(openapi_document())
+
+
 def routes() -> list[Route]:
     """Every route of the contract."""
     t = tenant_endpoint
     ops = Operations
     return [
         Route("/api/health", health, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
         Route("/api/projects", t(ops.create_project, "project", "create", body=True), methods=["POST"]),
         Route("/api/projects", t(ops.list_projects, "project", "list"), methods=["GET"]),
         Route(
