@@ -29,7 +29,7 @@ def error_lines(completed: subprocess.CompletedProcess[str]) -> list[str]:
 USAGE_ERRORS = {
     "no-command": ([], "tenantcheck: the following arguments are required: COMMAND (see `tenantcheck --help`)"),
     "unknown-command": (["bogus"], "tenantcheck: argument COMMAND: invalid choice: 'bogus' (choose from 'run', "
-                        "'verify', 'seed', 'cleanup', 'report', 'init', 'catalog', 'reference') "
+                        "'verify', 'seed', 'cleanup', 'report', 'init', 'profile', 'catalog', 'reference') "
                         "(see `tenantcheck --help`)"),
     "seed-missing": (["seed"], "tenantcheck seed: the following arguments are required: --env, --manifest "
                      "(see `tenantcheck seed --help`)"),
