@@ -47,7 +47,7 @@ ROOT = BENCH.parent
 if str(ROOT) not in sys.path:  # a venv-less run from a checkout (PYTHONPATH=/path/to/checkout also works)
     sys.path.insert(0, str(ROOT))
 
-from tenantcheck.ledger import LedgerConfig, LedgerProcess  # noqa: E402
+from tenantcheck.ledger import LedgerConfig, LedgerProcess, environment_for  # noqa: E402
 from tenantcheck.reference import ReferenceConfig, ReferenceProcess  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -502,31 +502,13 @@ def bench_latency(work: Path, args: argparse.Namespace) -> dict[str, Any]:
             "latency_hidden_fraction": round(1 - (slow - zero) / serial, 3) if serial else None}
 
 
-LEDGER_ENV = """# written by benchmarks/run.py: a Ledger started by the benchmark (the generic catalog)
-description = "benchmark Ledger {url}"
-profile = "ledger"
-
-[target]
-base_url = "{url}"
-
-[provisioning]
-method = "signup"
-
-[policy]
-deny_statuses = [404]
-
-[safety]
-{safety}
-"""
-
-
 def bench_generic(work: Path, args: argparse.Namespace, safety: dict[str, Any]) -> dict[str, Any]:
     """The generic catalog over a second shape: the Ledger's profile (3 resources, actions, nesting,
     sign-up), against a Ledger child process; its checks, requests, window and CPU per request."""
     with LedgerProcess.start(LedgerConfig()) as ledger:
         env_file = work / "bench-ledger.toml"
-        env_file.write_text(LEDGER_ENV.format(url=ledger.base_url, safety="\n".join(
-            f"{key} = {json.dumps(value)}" for key, value in safety.items())))
+        env_file.write_text(environment_for(ledger.base_url, description="benchmark Ledger (the generic catalog)",
+                                            safety=safety))
         runs = [run_catalog(f"ledger-{i}", env_file, "", work, target_pid=ledger.process.pid)
                 for i in range(args.repeat)]
     for run in runs:

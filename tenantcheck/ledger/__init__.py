@@ -11,7 +11,7 @@ from __future__ import annotations
 from tenantcheck.ledger.app import create_app, ledger_of
 from tenantcheck.ledger.config import LedgerConfig
 from tenantcheck.ledger.flaws import FLAWS, UnknownFlawError
-from tenantcheck.ledger.server import LedgerProcess, LedgerStartError, RunningLedger, running_ledger
+from tenantcheck.ledger.server import LedgerProcess, LedgerStartError, RunningLedger, environment_for, running_ledger
 
 __all__ = [
     "FLAWS",
@@ -21,6 +21,7 @@ __all__ = [
     "RunningLedger",
     "UnknownFlawError",
     "create_app",
+    "environment_for",
     "ledger_of",
     "running_ledger",
 ]

@@ -6,9 +6,10 @@ bind 127.0.0.1 on a free port and hand back only once the Ledger accepts connect
 
 from __future__ import annotations
 
+import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,3 +86,13 @@ def serve_argv(config: LedgerConfig, data_dir: Path) -> list[str]:
     for flaw in sorted(config.flaws):
         argv += ["--flaw", flaw]
     return argv
+
+
+def environment_for(base_url: str, *, description: str, safety: Mapping[str, object] | None = None) -> str:
+    """A harness environment (TOML) for a Ledger that outlives the run (``profiles/ledger.toml``, sign-up
+    provisioning, 404 denials), for tests and benchmarks that start the Ledger themselves."""
+    lines = [f"description = {json.dumps(description)}", 'profile = "ledger"', "", "[target]",
+             f"base_url = {json.dumps(base_url)}", "", "[provisioning]", 'method = "signup"', "", "[policy]",
+             "deny_statuses = [404]", "", "[safety]",
+             *(f"{key} = {json.dumps(value)}" for key, value in (safety or {"allow_writes": True}).items())]
+    return "\n".join(lines) + "\n"

@@ -13,25 +13,9 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from tenantcheck.ledger import LedgerConfig, create_app, ledger_of, running_ledger
+from tenantcheck.ledger import LedgerConfig, create_app, environment_for, ledger_of, running_ledger
 from tenantcheck.reference.server import serving_in_thread
 from tests.conftest import ROOT, run_catalog
-
-ENV = """description = "a Ledger started by the test"
-profile = "ledger"
-
-[target]
-base_url = "{url}"
-
-[provisioning]
-method = "signup"
-
-[policy]
-deny_statuses = [404]
-
-[safety]
-allow_writes = true
-"""
 
 
 def rows(database: Path, sql: str) -> list[tuple[object, ...]]:
@@ -42,7 +26,7 @@ def rows(database: Path, sql: str) -> list[tuple[object, ...]]:
 def test_expiring_tokens_are_renewed_and_nothing_is_left_but_the_accounts(tmp_path: Path) -> None:
     with running_ledger(LedgerConfig(token_ttl=0.5)) as ledger:
         env = tmp_path / "ledger-env.toml"
-        env.write_text(ENV.format(url=ledger.base_url))
+        env.write_text(environment_for(ledger.base_url, description="a Ledger started by the test"))
         run = run_catalog(tmp_path / "reports", "--env", str(env), "--concurrency", "1")
         assert run.code == 0 and run.document is not None, run.output
         assert run.verdicts("inconclusive") == [], run.output
@@ -59,7 +43,7 @@ def test_expiring_tokens_are_renewed_and_nothing_is_left_but_the_accounts(tmp_pa
 def test_cleanup_lists_what_it_cannot_remove_and_exits_0(tmp_path: Path) -> None:
     with running_ledger(LedgerConfig()) as ledger:
         env = tmp_path / "ledger-env.toml"
-        env.write_text(ENV.format(url=ledger.base_url))
+        env.write_text(environment_for(ledger.base_url, description="a Ledger started by the test"))
         runs = tmp_path / ".tenantcheck" / "runs"
         runs.mkdir(parents=True)
         record = {"run_id": "gone-run", "environment": "ledger-env", "base_url": ledger.base_url, "pid": 0,
@@ -98,7 +82,7 @@ def test_write_attacks_do_not_depend_on_a_second_create(tmp_path: Path) -> None:
     try:
         with serving_in_thread(once_per_org, "127.0.0.1", 0, what="the Ledger") as url:  # type: ignore[arg-type]
             env = tmp_path / "ledger-env.toml"
-            env.write_text(ENV.format(url=url))
+            env.write_text(environment_for(url, description="a Ledger started by the test"))
             run = run_catalog(tmp_path / "reports", "--env", str(env), "-k", "TC-02 and invoices")
     finally:
         ledger_of(ledger_app).close()
@@ -112,7 +96,7 @@ def test_write_attacks_do_not_depend_on_a_second_create(tmp_path: Path) -> None:
 def test_keep_leaves_everything_so_curl_lines_replay_and_cleanup_removes_it(tmp_path: Path) -> None:
     with running_ledger(LedgerConfig(flaws=frozenset({"get-unchecked"}))) as ledger:
         env = tmp_path / "ledger-env.toml"
-        env.write_text(ENV.format(url=ledger.base_url))
+        env.write_text(environment_for(ledger.base_url, description="a Ledger started by the test"))
         work = tmp_path / "work"
         work.mkdir()
         command = [sys.executable, "-m", "tenantcheck", "run", "-q", "--env", str(env), "--keep", "-n", "0",
