@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ TOKEN_NAMES = ("token", "access_token", "accessToken", "jwt", "session_token")
 FAKER_FORMATS = {"email": "email", "uuid": "uuid4", "date-time": "iso8601", "date": "date", "uri": "url",
                  "url": "url", "hostname": "hostname", "ipv4": "ipv4"}
 BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+TABLES = frozenset({"actions"})  # nested tables written as [resources.x.actions]
 
 
 def load_spec(source: str) -> dict[str, Any]:
@@ -396,7 +398,7 @@ def map_resource(draft: Draft, resource: str, collection: str, ops: dict[Any, An
 
 
 def body_fields(draft: Draft, key: str, body_format: str, schema: dict[str, Any], fields: dict[str, Any],
-                skip: set[str | None] = frozenset()) -> dict[str, Any]:  # type: ignore[assignment]
+                skip: AbstractSet[str | None] = frozenset()) -> dict[str, Any]:
     if body_format == "text":
         fields.setdefault("content", "sensitive")
         return {"body": "{content}", "body_format": "text"}
@@ -639,5 +641,3 @@ def render(draft: Draft, source: str) -> str:
         table("api", profile["api"])
     return "\n".join(lines) + "\n"
 
-
-TABLES = frozenset({"actions"})  # nested tables written as [resources.x.actions]

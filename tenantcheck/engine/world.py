@@ -231,21 +231,24 @@ class World:
     def remove_objects(self, objects: list[Obj]) -> list[str]:
         """Delete ``objects`` deepest first, each as its owner; an object without a delete goes with a
         deleted parent only if a re-read says it is gone. Returns what stays, once per object."""
+        assert self.http is not None
+        profile = self.settings.profile
         left: list[str] = []
         deleted: set[tuple[str, str]] = set()
         undeletable: list[Obj] = []
         for depth in sorted({obj.depth for obj in objects}, reverse=True):
             level = [obj for obj in objects if obj.depth == depth]
-            undeletable += [obj for obj in level if self.settings.profile.operation(f"{obj.resource}.delete") is None]
-            attempts = [(f"{obj.describe()} of {obj.owner}", partial(self._delete, obj))
-                        for obj in level if obj not in undeletable]
-            failed = self._attempt_all(attempts)
-            left += failed
-            deleted |= {(obj.resource, obj.id) for obj in level if obj not in undeletable
-                        and not any(problem.startswith(f"{obj.describe()} of {obj.owner}:") for problem in failed)}
-        for obj in undeletable:
-            if not self._gone_with_parent(obj, deleted):
-                left.append(f"{obj.describe()} of {obj.owner}: the profile has no {obj.resource}.delete")
+            deletable = [obj for obj in level if profile.operation(f"{obj.resource}.delete") is not None]
+            undeletable += [obj for obj in level if profile.operation(f"{obj.resource}.delete") is None]
+            outcomes = self.http.gather([partial(self._attempt, f"{obj.describe()} of {obj.owner}",
+                                                 partial(self._delete, obj)) for obj in deletable])
+            for obj, problems in zip(deletable, outcomes, strict=True):
+                left += problems
+                if not problems:
+                    deleted.add((obj.resource, obj.id))
+        gone = self.http.gather([partial(self._gone_with_parent, obj, deleted) for obj in undeletable])
+        left += [f"{obj.describe()} of {obj.owner}: the profile has no {obj.resource}.delete"
+                 for obj, went in zip(undeletable, gone, strict=True) if not went]
         return left
 
     def keep(self) -> list[str]:
