@@ -4,7 +4,7 @@ Every authenticated route goes through `authenticated`: resolve the caller, read
 per-org cache or run the handler in one transaction with its audit event, then drop the cache entries the
 write touched. A refusal is audited after the rollback (a denial is skipped only under
 `denials-not-audited`). Public routes (`/health`, `/openapi.json`, `/auth/*`, `/directory`) only share the
-error handling.
+error handling; so do the hidden routes a flaw adds (`/debug/env`, `/backup`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from tenantcheck.ledger.config import LedgerConfig
 from tenantcheck.ledger.errors import LedgerError, error_response
 from tenantcheck.ledger.openapi import openapi_document
 from tenantcheck.ledger.runtime import Call, Caller, Handler, Ledger
+from tenantcheck.reference.d1 import new_id, now_iso
 
 logger = logging.getLogger(__name__)
 
@@ -119,8 +120,20 @@ async def debug_env(request: Request, ledger: Ledger) -> Response:
     )
 
 
+async def backup(request: Request, ledger: Ledger) -> Response:
+    """GET /backup, only under `backup-on-get`: a forgotten maintenance route that writes on a GET, for anyone.
+
+    It records a job row and answers nothing about it, so only a storage inspector can tell it wrote.
+    """
+    with ledger.db.transaction():
+        ledger.db.execute(
+            "INSERT INTO jobs (id, kind, created_at) VALUES (?, ?, ?)", (new_id("job"), "backup", now_iso())
+        )
+    return JSONResponse({"started": True})
+
+
 def routes(config: LedgerConfig) -> list[Route]:
-    """Every route of the Ledger (and the debug route when its flaw is on)."""
+    """Every route of the Ledger (and the hidden debug and backup routes when their flaws are on)."""
     a = authenticated
     inv = invoices
     invoice = "/orgs/{org_id}/invoices/{invoice_id}"
@@ -144,6 +157,7 @@ def routes(config: LedgerConfig) -> list[Route]:
         Route(attachment, a(inv.get_attachment, "attachment.read"), methods=["GET"]),
         Route("/notes", a(notes.create_note, "note.create", body=read_form), methods=["POST"]),
         Route("/notes", a(notes.list_notes, "note.list", cached=True), methods=["GET"]),
+        Route("/notes/import", a(notes.import_notes, "note.import", body=read_json), methods=["POST"]),
         Route("/notes/{note_id}", a(notes.get_note, "note.read"), methods=["GET"]),
         Route("/notes/{note_id}", a(notes.delete_note, "note.delete"), methods=["DELETE"]),
         Route("/search", a(search.search, "search", cached=True), methods=["GET"]),
@@ -151,6 +165,8 @@ def routes(config: LedgerConfig) -> list[Route]:
     ]
     if config.has("debug-open"):
         table.append(Route("/debug/env", public(debug_env), methods=["GET"]))
+    if config.has("backup-on-get"):
+        table.append(Route("/backup", public(backup), methods=["GET"]))
     return table
 
 

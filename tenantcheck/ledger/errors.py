@@ -12,8 +12,9 @@ from starlette.responses import JSONResponse
 class LedgerError(Exception):
     """An answer other than success: status, snake_case code and a detail safe to show the caller.
 
-    `denied` marks a refused attempt on another org's object; it is answered exactly like a missing one
-    (404 `not_found`, same detail) so that existence does not leak, but audited as a denial.
+    `denied` marks a refused attempt on another org's data, audited as a denial. An attempt on another
+    org's object is answered exactly like a missing one (404 `not_found`, same detail) so that existence
+    does not leak; a claim to act in another org (a body org_id) is 403 `forbidden`.
     """
 
     def __init__(self, status: int, code: str, detail: str, *, denied: bool = False) -> None:
@@ -27,6 +28,11 @@ class LedgerError(Exception):
 def not_found(what: str, *, denied: bool = False) -> LedgerError:
     """404 for an object that is missing, or (denied=True) that belongs to another org."""
     return LedgerError(404, "not_found", f"{what} not found", denied=denied)
+
+
+def forbidden(detail: str) -> LedgerError:
+    """403, a denial: the request names another org as the one to act in (nothing of another org is looked up)."""
+    return LedgerError(403, "forbidden", detail, denied=True)
 
 
 def bad_request(detail: str) -> LedgerError:

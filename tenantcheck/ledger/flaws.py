@@ -29,10 +29,14 @@ FLAWS: dict[str, str] = {
     "request-state-shared": "the current org is kept in process-wide state across an await, so concurrent "
     "requests can act as each other's org",
     "org-id-wildcard": "a path org id '*' or '%' matches every org",
+    "import-overwrites": "POST /notes/import updates a note of another org when an item names its id",
+    "import-owner-honored": "POST /notes/import stores an item in the org its org_id names",
     "owner-not-persisted": "invoices, attachments and notes are written with org_id ''",
     "blob-unprefixed": "attachment contents are stored at invoice/{invoice_id}/{name}, without the org",
     "denials-not-audited": "denied attempts are not written to the audit table",
     "debug-open": "GET /debug/env answers anyone with the app's config and bindings",
+    "backup-on-get": "GET /backup, a forgotten maintenance route, records a backup job in the database on every "
+    "call, for anyone",
 }
 
 

@@ -1,9 +1,10 @@
 """The Ledger's own OpenAPI 3.1 document, served at `GET /openapi.json`.
 
 Written by hand from docs/ledger.md and the route table, so it reads like the docs; the tests keep it true to
-the routes (every route of `app.routes()` but `/debug/env` and `/openapi.json` is described, nothing else).
+the routes (every route of `app.routes()` but `/debug/env`, `/backup` and `/openapi.json` is
+described, nothing else).
 Its odd parts are the point of the Ledger: a create whose id is only in `Location`, form and text bodies,
-404 denials and the `{"error", "detail"}` error shape.
+404 denials (403 only for a body naming another org) and the `{"error", "detail"}` error shape.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from tenantcheck import __version__
 from tenantcheck.ledger.auth import MIN_PASSWORD_CHARS
 from tenantcheck.ledger.invoices import MAX_SECRET_CHARS, MAX_TITLE_CHARS, NAME_RE
+from tenantcheck.ledger.notes import MAX_BODY_CHARS, MAX_ID_CHARS, MAX_IMPORT, MAX_SUBJECT_CHARS, NOTE_ID_RE
 from tenantcheck.ledger.search import MAX_QUERY_CHARS
 
 Json = dict[str, Any]
@@ -77,6 +79,7 @@ def _query(*, required: bool) -> Json:
 ERROR_RESPONSES: dict[int, tuple[str, str]] = {
     400: ("BadRequest", "`bad_request`: a body that cannot be read (malformed JSON or form, not UTF-8, NaN)"),
     401: ("Unauthorized", "`unauthorized` (no or unknown token) or `token_expired`"),
+    403: ("Forbidden", "`forbidden`: the body names another org to act in"),
     404: ("NotFound", "`not_found`: missing, or another org's (a denial looks exactly like a missing object)"),
     413: ("PayloadTooLarge", "`payload_too_large`: the body is over 1 MiB"),
     415: ("UnsupportedMediaType", "`unsupported_media_type`: this endpoint takes another body type"),
@@ -145,6 +148,34 @@ SCHEMAS: Json = {
         },
     ),
     "Note": _strings("note_id", "org_id", "subject", "body"),
+    "NoteImport": _object(
+        ["notes"],
+        {
+            "notes": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_IMPORT,
+                "description": "Upserted by `note_id`; `note_id` values must be distinct.",
+                "items": _object(
+                    ["note_id", "subject", "body"],
+                    {
+                        "note_id": {"type": "string", "pattern": f"^{NOTE_ID_RE.pattern}$", "maxLength": MAX_ID_CHARS},
+                        "subject": {"type": "string", "minLength": 1, "maxLength": MAX_SUBJECT_CHARS},
+                        "body": {"type": "string", "maxLength": MAX_BODY_CHARS},
+                        "org_id": {"type": "string", "description": "If given, the caller's org (403 otherwise)."},
+                    },
+                ),
+            }
+        },
+    ),
+    "NoteImported": _object(
+        ["imported", "created", "updated"],
+        {
+            "imported": {"type": "integer", "minimum": 1},
+            "created": {"type": "array", "items": TEXT, "description": "Ids of the new notes, in body order."},
+            "updated": {"type": "array", "items": TEXT, "description": "Ids of the caller's notes rewritten."},
+        },
+    ),
     "SearchHit": _object(
         ["kind", "id", "snippet"],
         {"kind": {"type": "string", "enum": ["invoice", "note"]}, "id": TEXT, "snippet": TEXT},
@@ -347,6 +378,21 @@ def _other_paths() -> Json:
                 "responses": {
                     "200": _answer("The notes.", _listing("notes", _ref("Note"))),
                     **_errors(*AUTHENTICATED),
+                },
+            },
+        },
+        "/notes/import": {
+            "post": {
+                "operationId": "importNotes",
+                "summary": "Upsert notes of the caller's org by id, all or nothing",
+                "requestBody": {"required": True, "content": _content(_ref("NoteImport"))},
+                "responses": {
+                    "200": _answer("What was created and updated.", _ref("NoteImported")),
+                    "404": {
+                        "description": "`not_found`: an item's `note_id` is another org's note; nothing is written",
+                        "content": _content(_ref("Error")),
+                    },
+                    **_errors(401, 403, *BODY),
                 },
             },
         },

@@ -80,10 +80,16 @@ CREATE TABLE IF NOT EXISTS audit (
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS idx_audit_org ON audit (org_id);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
 """
 
 OWNED_TABLES = ("users", "sessions", "invoices", "attachments", "notes", "audit")
-"""Tables whose every row names its owner in `org_id` (orgs are their own owner; blobs carry it in the key)."""
+"""Tables whose every row names its owner in `org_id` (orgs are their own owner; blobs carry it in the key;
+maintenance jobs belong to no org, and only `backup-on-get` writes any)."""
 
 
 class Database:

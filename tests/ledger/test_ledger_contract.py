@@ -1,6 +1,6 @@
 """The correct Ledger's contract: sign-up and sessions, nested invoices with ids only in Location, public
-titles, attachments by name, form-bodied notes, search, audit and the per-org cache; every foreign attempt
-is a 404 that changes nothing."""
+titles, attachments by name, form-bodied notes and their JSON import, search, audit and the per-org cache;
+every foreign attempt is a 404 (a body naming another org a 403) that changes nothing."""
 
 from __future__ import annotations
 
@@ -73,6 +73,7 @@ PROTECTED = [
     ("GET", "/orgs/{org}/invoices/{inv}/attachments/f.txt"),
     ("GET", "/notes"),
     ("POST", "/notes"),
+    ("POST", "/notes/import"),
     ("GET", "/notes/{note}"),
     ("DELETE", "/notes/{note}"),
     ("GET", "/search?q=x"),
@@ -122,6 +123,15 @@ def test_users_and_orgs_cannot_be_deleted_and_there_is_no_admin_or_debug_api(a, 
         assert response.status_code in (404, 405), (method, path)
         assert error_of(response) in ("not_found", "method_not_allowed")
     assert a.client.get("/me").status_code == 200
+
+
+def test_there_is_no_backup_route_and_no_job_is_ever_recorded(ledger, a):
+    unknown = ledger.anon.get("/no-such-route")
+    assert unknown.status_code == 404 and error_of(unknown) == "not_found"
+    for client in (ledger.anon, a.client):
+        response = client.get("/backup")
+        assert response.status_code == 404 and response.json() == unknown.json(), response.text
+    assert ledger.sql("SELECT count(*) FROM jobs") == [(0,)]
 
 
 # --- invoices ------------------------------------------------------------------------------------------
@@ -290,6 +300,102 @@ def test_notes_take_form_bodies_and_stay_in_their_org(a, b):
     assert a.client.get(f"/notes/{note_id}").status_code == 404
 
 
+def item(note_id, subject="Imported", body="imported body", **extra):
+    """One item of a notes import body."""
+    return {"note_id": note_id, "subject": subject, "body": body, **extra}
+
+
+def test_import_creates_new_notes_and_updates_the_callers_own(a, b):
+    # Given a's note, and a's note list warm in the cache
+    own = a.note("old body", subject="Old")
+    assert len(a.client.get("/notes").json()["notes"]) == 1
+    fresh, body = marker("Imp:.-_"), marker()  # a client-chosen id using every allowed kind of character
+    # When a imports a new id and its own note's id (naming its own org, which is allowed)
+    response = a.client.post("/notes/import", json={"notes": [
+        item(fresh, subject="New", body=body),
+        item(own, subject="Changed", body="new body", org_id=a.org_id),
+    ]})
+    # Then one is created, one updated, both in a's org, and the list is fresh
+    assert response.status_code == 200, response.text
+    assert response.json() == {"imported": 2, "created": [fresh], "updated": [own]}
+    assert a.client.get("/notes").json() == {"notes": [
+        {"note_id": own, "org_id": a.org_id, "subject": "Changed", "body": "new body"},
+        {"note_id": fresh, "org_id": a.org_id, "subject": "New", "body": body},
+    ]}
+    assert a.client.get(f"/notes/{fresh}").json()["body"] == body
+    assert b.client.get("/notes").json() == {"notes": []}
+    # And importing the same id again updates it
+    again = a.client.post("/notes/import", json={"notes": [item(fresh, body="third")]})
+    assert again.json() == {"imported": 1, "created": [], "updated": [fresh]}
+    assert a.client.get(f"/notes/{fresh}").json()["body"] == "third"
+
+
+def test_import_naming_another_org_is_403_and_writes_nothing(ledger, a, b):
+    body = marker()
+    first, second = marker("imp"), marker("imp")
+    response = b.client.post("/notes/import", json={"notes": [
+        item(first, body=body), item(second, body=body, org_id=a.org_id),
+    ]})
+    assert response.status_code == 403, response.text
+    assert error_of(response) == "forbidden"
+    assert a.client.get("/notes").json() == {"notes": []}
+    assert b.client.get("/notes").json() == {"notes": []}
+    assert ledger.sql("SELECT count(*) FROM notes WHERE id IN (?, ?) OR body = ?", (first, second, body)) == [(0,)]
+
+
+def test_import_of_another_orgs_note_id_is_a_plain_404_that_writes_nothing(ledger, a, b):
+    # Given a's note, and what a missing note answers
+    body = marker()
+    victim = a.note(body, subject="Mine")
+    before = a.client.get(f"/notes/{victim}").json()
+    missing = b.client.get("/notes/note_00000000000000000000").json()
+    planted = marker("imp")
+    # When b imports a new note and one with a's note id
+    response = b.client.post("/notes/import", json={"notes": [
+        item(planted), item(victim, subject="Defaced", body="defaced"),
+    ]})
+    # Then it is the 404 of a missing note, a's note is unchanged and nothing of the batch is stored
+    assert response.status_code == 404, response.text
+    assert response.json() == missing and body not in response.text
+    assert a.client.get(f"/notes/{victim}").json() == before
+    assert b.client.get("/notes").json() == {"notes": []}
+    assert ledger.sql("SELECT count(*) FROM notes WHERE id = ?", (planted,)) == [(0,)]
+    # And it is audited as b's denial
+    assert {"org_id": b.org_id, "actor": b.user_id, "action": "note.import", "target": None,
+            "ok": False} in b.events()
+
+
+@pytest.mark.parametrize(
+    "raw, status, code",
+    [
+        pytest.param(b"{", 400, "bad_request", id="malformed"),
+        pytest.param(b"[]", 400, "bad_request", id="not-an-object"),
+        pytest.param({}, 422, "invalid_field", id="no-notes"),
+        pytest.param({"notes": []}, 422, "invalid_field", id="empty-list"),
+        pytest.param({"notes": item(marker("imp"))}, 422, "invalid_field", id="not-a-list"),
+        pytest.param({"notes": [item(marker("imp")) for _ in range(101)]}, 422, "invalid_field", id="too-many"),
+        pytest.param({"notes": ["note"]}, 422, "invalid_field", id="item-not-object"),
+        pytest.param({"notes": [{"subject": "s", "body": "b"}]}, 422, "invalid_field", id="no-note-id"),
+        pytest.param({"notes": [item("")]}, 422, "invalid_field", id="empty-note-id"),
+        pytest.param({"notes": [item(7)]}, 422, "invalid_field", id="number-note-id"),
+        pytest.param({"notes": [item("a b")]}, 422, "invalid_field", id="space-in-note-id"),
+        pytest.param({"notes": [item("n/1")]}, 422, "invalid_field", id="slash-in-note-id"),
+        pytest.param({"notes": [item("n" * 101)]}, 422, "invalid_field", id="long-note-id"),
+        pytest.param({"notes": [item(marker("imp"), subject=5)]}, 422, "invalid_field", id="number-subject"),
+        pytest.param({"notes": [item(marker("imp"), subject=" ")]}, 422, "invalid_field", id="blank-subject"),
+        pytest.param({"notes": [item(marker("imp"), body=None)]}, 422, "invalid_field", id="null-body"),
+        pytest.param({"notes": [item(marker("imp"), org_id=5)]}, 422, "invalid_field", id="number-org-id"),
+        pytest.param({"notes": [item("dup"), item("dup")]}, 422, "invalid_field", id="repeated-note-id"),
+    ],
+)
+def test_bad_import_bodies_are_refused_and_write_nothing(a, raw, status, code):
+    kwargs = {"content": raw} if isinstance(raw, bytes) else {"json": raw}
+    response = a.client.post("/notes/import", **kwargs)
+    assert response.status_code == status, response.text
+    assert error_of(response) == code
+    assert a.client.get("/notes").json() == {"notes": []}
+
+
 def test_search_covers_only_the_callers_org(a, b):
     word = marker("w")
     invoice_id = a.invoice(f"secret {word} here")
@@ -342,7 +448,7 @@ def test_cached_answers_are_per_org_and_dropped_by_writes(a, b):
 
 def test_storage_tables_every_row_has_its_owner_and_no_password_is_stored(ledger, a):
     tables = {name for (name,) in ledger.sql("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"orgs", "users", "sessions", "invoices", "attachments", "blobs", "notes", "audit"} <= tables
+    assert {"orgs", "users", "sessions", "invoices", "attachments", "blobs", "notes", "audit", "jobs"} <= tables
     for table in ("users", "sessions", "invoices", "attachments", "notes", "audit"):
         assert "org_id" in {column for (_, column, *_) in ledger.sql(f"PRAGMA table_info({table})")}, table
     assert [column for (_, column, *_) in ledger.sql("PRAGMA table_info(blobs)")] == ["key", "value"]

@@ -155,6 +155,22 @@ def org_id_wildcard(target: Target) -> bool:
     return listed and read
 
 
+def import_overwrites(target: Target) -> bool:
+    a, b = target.org("a"), target.org("b")
+    note_id = a.note(marker())
+    b.client.post("/notes/import", json={"notes": [{"note_id": note_id, "subject": "S", "body": "defaced-by-b"}]})
+    return a.client.get(f"/notes/{note_id}").json()["body"] == "defaced-by-b"  # still a's note, b's words
+
+
+def import_owner_honored(target: Target) -> bool:
+    a, b = target.org("a"), target.org("b")
+    body = marker()
+    item = {"note_id": marker("imp"), "subject": "S", "body": body, "org_id": a.org_id}
+    a.client.get("/notes")  # a's list is cached: the import must drop it
+    b.client.post("/notes/import", json={"notes": [item]})
+    return body in a.client.get("/notes").text and body not in b.client.get("/notes").text
+
+
 def owner_not_persisted(target: Target) -> bool:
     a = target.org("a")
     response = a.client.post(a.invoices, json={"title": "t", "secret": marker(), "amount": 1})
@@ -188,6 +204,17 @@ def debug_open(target: Target) -> bool:
     return response.status_code == 200 and "flaws" in response.json()["config"]
 
 
+def backup_on_get(target: Target) -> bool:
+    before = set(target.sql("SELECT id FROM jobs"))
+    answers = [target.anon.get("/backup") for _ in range(2)]
+    gained = set(target.sql("SELECT id FROM jobs")) - before
+    if all(answer.status_code == 404 for answer in answers):
+        assert not gained, gained  # the unknown route's 404, and nothing written
+        return False
+    assert [answer.json() for answer in answers] == [{"started": True}] * 2  # the answer tells nothing
+    return len(gained) == len(answers)  # one job per call: only the database shows the write
+
+
 SCENARIOS: dict[str, tuple[Callable[[Target], bool], dict[str, Any]]] = {
     "list-unfiltered": (list_unfiltered, {}),
     "get-unchecked": (get_unchecked, {}),
@@ -207,10 +234,13 @@ SCENARIOS: dict[str, tuple[Callable[[Target], bool], dict[str, Any]]] = {
     "cache-key-shared": (cache_key_shared, {}),
     "request-state-shared": (request_state_shared, {}),
     "org-id-wildcard": (org_id_wildcard, {}),
+    "import-overwrites": (import_overwrites, {}),
+    "import-owner-honored": (import_owner_honored, {}),
     "owner-not-persisted": (owner_not_persisted, {}),
     "blob-unprefixed": (blob_unprefixed, {}),
     "denials-not-audited": (denials_not_audited, {}),
     "debug-open": (debug_open, {}),
+    "backup-on-get": (backup_on_get, {}),
 }
 
 # Flaws under which other scenarios cannot even set up (their positive controls fail): no row has an

@@ -13,15 +13,15 @@ from tests.ledger.helpers import PASSWORD
 from tests.openapi_checks import assert_valid_and_exactly, check_answer, documented
 from tests.servers import marker
 
-UNDOCUMENTED = {"/openapi.json", "/debug/env"}
+UNDOCUMENTED = {"/openapi.json", "/debug/env", "/backup"}
 PUBLIC = {("GET", "/health"), ("POST", "/auth/signup"), ("POST", "/auth/login"), ("GET", "/directory")}
 
 
 def route_table():
-    """(METHOD, path template) of every route of the Ledger, the debug route switched on (and left out)."""
+    """(METHOD, path template) of every route of the Ledger, the hidden routes switched on (and left out)."""
     return {
         (method, route.path)
-        for route in routes(LedgerConfig(flaws=frozenset({"debug-open"})))
+        for route in routes(LedgerConfig(flaws=frozenset({"debug-open", "backup-on-get"})))
         if route.path not in UNDOCUMENTED
         for method in route.methods - {"HEAD"}
     }
@@ -66,6 +66,8 @@ def test_the_answers_are_the_documented_ones(ledger, a, b):
     invoice = invoices + "/{invoice_id}"
     attachment = invoice + "/attachments/{name}"
     signup = {"email": f"new-{uuid.uuid4().hex[:10]}@example.test", "password": PASSWORD, "org_name": "New"}
+    imported = {"note_id": marker("imp"), "subject": "S", "body": marker()}
+    a_note = {**imported, "note_id": ids["note_id"]}
     calls = [
         (ledger.anon, "POST", "/auth/signup", {"json": signup}),
         (ledger.anon, "POST", "/auth/signup", {"json": signup}),
@@ -87,6 +89,11 @@ def test_the_answers_are_the_documented_ones(ledger, a, b):
         (a.client, "POST", "/notes", {"data": {"subject": "S", "body": marker()}}),
         (a.client, "GET", "/notes", {}),
         (a.client, "GET", "/notes/{note_id}", {}),
+        (a.client, "POST", "/notes/import", {"json": {"notes": [imported, a_note]}}),
+        (b.client, "POST", "/notes/import", {"json": {"notes": [a_note]}}),
+        (b.client, "POST", "/notes/import", {"json": {"notes": [{**imported, "note_id": marker("imp"),
+                                                                 "org_id": a.org_id}]}}),
+        (a.client, "POST", "/notes/import", {"json": {"notes": []}}),
         (a.client, "GET", "/search", {"params": {"q": "paid"}}),
         (a.client, "GET", "/search", {}),
         (a.client, "GET", "/audit", {}),
