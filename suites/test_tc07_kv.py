@@ -24,8 +24,11 @@ from tenantcheck.inspectors.queries import poll, stored_keys
 def test_file_at_prefixed_key(world: World, check: Check, subject: Subject) -> None:
     owner = subject.attacker
     assert owner is not None
-    obj = world.downloadable(owner)
     template = world.settings.profile.api.download_key
+    if "{tenant_id}" not in template:
+        check.not_applicable(f"the profile's download_key {template!r} has no place for the tenant: no prefix to "
+                             "check through the API")
+    obj = world.downloadable(owner)
     key = world.download_key(obj)
     reply = world.read(owner, "api.download", {"key": key})
     if reply.unavailable:

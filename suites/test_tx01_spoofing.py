@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 
 from tenantcheck.engine.checks import Check, Subject
-from tenantcheck.engine.world import World
-from tenantcheck.families import main_resource
+from tenantcheck.engine.world import ANONYMOUS, World
+from tenantcheck.families import main_read, main_resource
 from tenantcheck.oracles import REFUSALS, denied, items_of, object_state, ok, unchanged, victims_hold_data
 
-VARIANTS = ["header-1", "header-2", "header-lowercase", "header-uppercase", "header-underscore", "query",
+VARIANTS = ["header-1", "header-2", "bearer", "header-lowercase", "header-uppercase", "header-underscore", "query",
             "header-value-upper", "header-value-nbsp", "query-value-upper", "query-value-spaces",
             "query-value-tab", "query-value-nbsp"]
 # The victim's id as a lenient parser may still take it: upper case, or wrapped in white space that a
@@ -29,6 +29,10 @@ def spoof(world: World, variant: str, victim_id: str) -> tuple[dict[str, str | b
     """Headers and a query suffix that claim ``victim_id`` in the way ``variant`` names."""
     identity = world.settings.profile.identity
     names = identity.tenant_headers
+    if variant == "bearer":  # sent without the attacker's credential: the bare id is the whole claim
+        if not identity.tenant_bearer:
+            Check.not_applicable("the profile does not say the target takes a bare bearer string as the tenant id")
+        return {"Authorization": f"Bearer {victim_id}"}, ""
     where, _, form = variant.partition("-value-")
     if where != "query" and variant != "query" and not names:
         Check.not_applicable("the profile names no tenant header")
@@ -65,10 +69,11 @@ def test_spoofed_identity(world: World, check: Check, subject: Subject) -> None:
     resource = world.main
     obj = world.seeded(victim, resource)
     headers, query = spoof(world, variant, world.tenant_id(victim))
+    sender = ANONYMOUS if variant == "bearer" else attacker
     op = world.operation(operation)
     # Where a path names the tenant, it names the claimed one too (a claim the path contradicts is refused
     # by any target): the attacker asks for the victim's scope with its own credential plus the claim.
-    reply = world.actor(attacker).call(op, {**world.values_base(victim), **obj.address}, headers=headers,
+    reply = world.actor(sender).call(op, {**world.values_base(victim), **obj.address}, headers=headers,
                                        path_suffix=query)
     if not operation.endswith(".list"):
         denied(world, check, reply, what=f"a read claiming the owner's identity ({variant})", refusals=REFUSALS)
@@ -80,9 +85,9 @@ def test_spoofed_identity(world: World, check: Check, subject: Subject) -> None:
     spec = world.spec(resource)
     ids = {str(item.get(spec.id_field)) for item in items_of(check, reply, world, operation) if isinstance(item, dict)}
     # The same list without the claim: what it holds anyway is a list leak (TC-01's), not a spoofing one.
-    plain = {str(item.get(spec.id_field)) for item in items_of(check, world.read(attacker, operation, {}), world,
+    plain = {str(item.get(spec.id_field)) for item in items_of(check, world.read(sender, operation, {}), world,
                                                                 operation) if isinstance(item, dict)}
-    gained = ids - plain - world.created_by(attacker, resource)  # after the listings: the attacker's own are in
+    gained = ids - plain - world.created_by(sender, resource)  # after the listings: the attacker's own are in
     if gained:
         check.fail(oracle="denial", severity="critical", replies=[reply],
                    title=f"{attacker} listed another tenant's {resource} by claiming its identity ({variant})",
@@ -114,7 +119,7 @@ def test_spoofed_identity_in_body(world: World, check: Check, subject: Subject) 
 
 
 @pytest.mark.case("TX-01")
-@pytest.mark.over(operations=main_resource("get"), variants=["self-asserted"], pairs="none")
+@pytest.mark.over(operations=main_read, variants=["self-asserted"], pairs="none")
 def test_identity_needs_a_secret(world: World, check: Check, subject: Subject) -> None:
     """Knowing a tenant's id must not be enough to act as it."""
     victim, operation = "tenant-a", str(subject.operation)
@@ -131,7 +136,7 @@ def test_identity_needs_a_secret(world: World, check: Check, subject: Subject) -
         reply = world.actor("anonymous").call(op, {**world.values_base(victim), **obj.address},
                                               headers={header: world.tenant_id(victim)})
     if ok(reply) and world.expected(obj) in reply.text:
-        check.fail(oracle="denial", severity="critical", replies=[reply],
+        check.fail(oracle="identity", severity="critical", replies=[reply],
                    title=f"identity is self-asserted: a client that only names {victim}'s id in {header} acts as it",
                    detail="requests carry no secret; any caller can name any tenant")
     denied(world, check, reply, what="a read with only the tenant id", refusals=REFUSALS)

@@ -63,6 +63,12 @@ CASES: tuple[Case, ...] = (
     Case(id="TX-07", name="identifier probing", family="probing",
          tries="malformed and injected tenant ids (' OR '1'='1, %, *, unicode look-alikes)",
          oracles="denial, canary"),
+    Case(id="TX-08", name="upsert and bulk writes", family="upsert",
+         tries="sync/import/bulk writes naming another tenant's ids, its owner value, or both",
+         oracles="state, ownership, canary"),
+    Case(id="TX-09", name="surface sweep", family="surface",
+         tries="debug, admin, health, metrics and backup paths (built-in and the profile's), anonymous and "
+         "as a foreign tenant", oracles="canary, disclosure, writes on GET (inspector)"),
     Case(id="RV-01", name="restore: data kept", family="restore",
          tries="after backup and restore, every seeded object is present with the same hash", oracles="manifest"),
     Case(id="RV-02", name="restore: owner kept", family="restore",

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tenantcheck.config.profile import Profile
+from tenantcheck.config.profile import PLACEHOLDER, Profile
+from tenantcheck.surface import surface_paths
 
 FOREIGN_PATH = "victim-path"  # the variant that names the victim's tenant id where a path names the caller's
 
@@ -88,6 +89,16 @@ def main_resource(*kinds: str) -> Family:
     return family
 
 
+def main_read(profile: Profile) -> list[Target]:
+    """How a tenant sees its own object of the main resource: its read by id, else its list."""
+    main = profile.main
+    if main is None:
+        return []
+    spec = profile.resources[main]
+    kind = spec.getter or ("list" if spec.list is not None else None)
+    return [Target(f"{main}.{kind}")] if kind else []
+
+
 def stored_tables(profile: Profile) -> list[Target]:
     """Every table a storage mapping names (``storage.<table>``): its rows must carry their owner."""
     tables = {table.table: None for spec in profile.resources.values() if spec.storage for table in spec.storage.tables}
@@ -110,3 +121,25 @@ def stored_creates(profile: Profile) -> list[Target]:
     """The creates of every resource with a storage mapping (made without identity, TC-08)."""
     return [Target(f"{name}.{spec.creator}", "storage") for name, spec in profile.resources.items()
             if spec.storage and spec.storage.tables and spec.creator]
+
+
+UPSERT_VARIANTS = ("overwrite", "overwrite-as-owner", "plant")
+
+
+def upserts(profile: Profile) -> list[Target]:
+    """Every resource's upsert (sync, import, bulk write): another tenant's ids (``overwrite``), with its
+    owner value too (``overwrite-as-owner``), and a new id with another tenant's owner value (``plant``);
+    the last two only where the body takes an owner value (``{tenant_id}``)."""
+    found: list[Target] = []
+    for name, spec in profile.resources.items():
+        if spec.upsert is None or spec.parent is not None:
+            continue
+        owned = "tenant_id" in set(PLACEHOLDER.findall(repr(spec.upsert.body)))
+        found += [Target(f"{name}.upsert", variant) for variant in UPSERT_VARIANTS
+                  if owned or variant == "overwrite"]
+    return found
+
+
+def surface(profile: Profile) -> list[Target]:
+    """Every path of the surface sweep: the profile's ``[surface]`` paths, then the built-in ones."""
+    return [Target(None, path) for path in surface_paths(profile)]

@@ -17,7 +17,7 @@ from typing import Any
 from tenantcheck.config.profile import Operation
 from tenantcheck.engine.checks import Check
 from tenantcheck.engine.http import Reply
-from tenantcheck.engine.world import World
+from tenantcheck.engine.world import Obj, World
 from tenantcheck.errors import Inconclusive, NotApplicable
 
 REFUSALS = frozenset({400, 401, 403, 404, 422})
@@ -156,3 +156,32 @@ def victims_hold_data(world: World, check: Check, victims: Iterable[str], resour
         except (Inconclusive, NotApplicable) as error:
             held.append(planted_data(world, victim, resource, error))
     check.rests_on("data", f"marked data of the victims was there to leak: {', '.join(held) or 'none'}")
+
+
+ABSENT = object()  # what ``state_of`` sees of an object its owner can no longer find
+
+
+def state_of(world: World, owner: str, obj: Obj, *, listed: bool = False) -> tuple[Reply, Any]:
+    """The owner's view of ``obj`` for the state oracle: its read through the getter, else (or with
+    ``listed``, when the resource has a list) its item in the owner's list; ``ABSENT`` when it is not
+    there. A read the target cannot answer, or a refused identity, makes the check inconclusive."""
+    spec = world.spec(obj.resource)
+    can_list = spec.list is not None and spec.parent is None
+    if spec.getter is not None and not (listed and can_list):
+        name = f"{obj.resource}.{spec.getter}"
+        reply = world.actor(owner).call(world.operation(name), {**world.values_base(owner), **obj.address})
+    elif can_list:
+        name = f"{obj.resource}.list"
+        reply = world.actor(owner).call(world.operation(name), world.values_base(owner))
+    else:
+        raise NotApplicable(f"the profile can neither read nor list {obj.resource}: its state cannot be re-read")
+    if reply.unavailable or reply.status == 401:
+        raise Inconclusive(f"{owner}'s re-read of its {obj.resource} through {name} answered {reply.status}")
+    if not ok(reply):
+        return reply, ABSENT
+    if not name.endswith(".list"):
+        return reply, object_state(world, obj.resource)(reply)
+    for item in reply.items(world.operation(name)) or []:
+        if isinstance(item, dict) and str(item.get(spec.id_field)) == obj.id:
+            return reply, {key: item.get(key) for key in spec.state_fields} if spec.state_fields else item
+    return reply, ABSENT

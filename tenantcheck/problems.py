@@ -31,6 +31,9 @@ EFFECTS = {
     "state": STATE_EFFECT,
     "ownership": "keeps data under the wrong tenant", "storage": "stores data under the wrong tenant",
     "manifest": "does not restore data as it was backed up",
+    "identity": "takes a tenant's identity on its word (no secret)",
+    "disclosure": "answers with what should need identity (environment, credentials, internals)",
+    "write": "writes to storage on a GET (any crawler or prefetch changes data)",
 }
 API_CASES = {"api.search": "TC-05", "api.access_logs": "TX-04", "api.download": "TX-03"}
 
@@ -93,6 +96,8 @@ def owning_case(profile: Profile | None, endpoint: str, effect: str, seen: Itera
             resource, kind = name.split(".", 1)
             spec = profile.resource(resource)
             if spec is not None:
+                if kind == "upsert":
+                    return "TX-08"
                 return "TC-01" if kind == "list" and spec.parent is None else profile.case_of(resource)
     own = [finding for finding in found if finding.oracle != "canary"] or found
     return min(own, key=lambda f: SEVERITY_ORDER[f.severity]).case

@@ -1,8 +1,9 @@
 """The environment: where a run goes (a URL or the embedded reference target) and how carefully.
 
 Secrets appear in these files only as ``${VAR}`` references, resolved when the file is loaded so that a
-missing variable stops the run before any request, with the variable named. ``[target] base_url`` may be
-a ``${VAR}`` reference too (resolved the same way, but not a secret: reports show it).
+missing variable stops the run before any request, with the variable named. ``[target] base_url`` and the
+inspector's paths may be ``${VAR}`` references too (resolved the same way, but not secrets: reports show
+them).
 
 Relative paths in an environment (a ``profile`` given as a path, the inspector's ``d1_path``, ``kv_path``,
 ``project_dir``, ``persist_to`` and a ``wrangler`` path) are taken from the environment file's own folder,
@@ -159,6 +160,7 @@ class Inspector(StrictModel):
     api_token: SecretRef | None = None
 
     _secret = secret_fields("account_id", "api_token")
+    _variables = variable_fields(*PATHS)  # a state dir a start script chose (``${POMBOLT_STATE}``)
 
     @model_validator(mode="after")
     def _complete(self) -> Inspector:

@@ -29,6 +29,7 @@ TOKEN_NAMES = ("token", "access_token", "accessToken", "jwt", "session_token")
 FAKER_FORMATS = {"email": "email", "uuid": "uuid4", "date-time": "iso8601", "date": "date", "uri": "url",
                  "url": "url", "hostname": "hostname", "ipv4": "ipv4"}
 BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+BULK = re.compile(r"/(import|sync|bulk|batch|upsert)$")  # a POST writing many objects of the collection above
 TABLES = frozenset({"actions"})  # nested tables written as [resources.x.actions]
 
 
@@ -265,6 +266,8 @@ def draft_profile(spec: dict[str, Any], name: str) -> Draft:
                 provisioning.setdefault("admin", {})[(method, where.item_param is not None)] = (path, operation)
             elif method == "get" and re.search(r"/download/\{[^}]+\}$", lowered):
                 api["download"] = path
+            elif method == "post" and BULK.search(lowered):
+                collections.setdefault(path.rsplit("/", 1)[0], {})[("upsert", None, None)] = (path, operation)
             else:
                 collections.setdefault(where.collection, {})[(method, where.item_param, where.action)] = (path,
                                                                                                         operation)
@@ -335,6 +338,14 @@ def map_resource(draft: Draft, resource: str, collection: str, ops: dict[Any, An
     operations: dict[str, dict[str, Any]] = {}
     for (method, param, action), (path, operation) in sorted(ops.items(), key=lambda entry: str(entry[0])):
         where = f"{method.upper()} {path}"
+        if method == "upsert":
+            bulk = upsert_entry(draft, key, path, operation, fields)
+            if bulk is None:
+                draft.skipped.append(f"POST {path}: a bulk write whose body is not an array of objects with ids")
+            else:
+                operations["upsert"] = bulk
+                draft.mapped += 1
+            continue
         kind = {("get", False): "list", ("post", False): "create", ("get", True): "get", ("patch", True): "update",
                 ("put", True): "write" if spec.get("id_from") == "request" else "update",
                 ("delete", True): "delete"}.get((method, param is not None)) if action is None else action
@@ -420,6 +431,36 @@ def body_fields(draft: Draft, key: str, body_format: str, schema: dict[str, Any]
     if body_format != "json":
         entry["body_format"] = body_format
     return entry
+
+
+def upsert_entry(draft: Draft, key: str, path: str, operation: dict[str, Any],
+                 fields: dict[str, Any]) -> dict[str, Any] | None:
+    """A bulk write (``POST /notes/import``) as an upsert: its body's array (bare, or the one array property)
+    with one object naming ``{id}`` and, where it has one, the owner field as ``{tenant_id}``."""
+    body_format, schema = request_body(operation)
+    if body_format != "json" or not schema:
+        return None
+    wrapper, array = None, schema
+    if schema.get("type") != "array":
+        arrays = [(name, child) for name, child in (schema.get("properties") or {}).items()
+                  if (child or {}).get("type") == "array"]
+        if len(arrays) != 1:
+            return None
+        wrapper, array = arrays[0]
+    item = (array or {}).get("items") or {}
+    properties = item.get("properties") or {}
+    id_name = next((name for name in properties if name in ID_NAMES or (name.endswith("_id") and
+                                                                       not TENANT_NAME.match(name))), None)
+    if id_name is None:
+        return None
+    rest = {name: child for name, child in properties.items() if name != id_name}
+    one = {id_name: "{id}", **body_fields(draft, key, "json", {**item, "properties": rest}, fields)["body"]}
+    owner = owner_of(item)
+    if owner:
+        one[owner] = "{tenant_id}"
+    draft.note(f"{key} upsert", "a bulk write (TX-08 sends another tenant's ids and owner value): check that "
+               "{id} names the object and {tenant_id} its owner as the API reads them")
+    return {"method": "POST", "path": path, "body": {wrapper: [one]} if wrapper else [one]}
 
 
 def answer_id(create: tuple[str, dict[str, Any]], item_param: str | None = None) -> tuple[str, str | None] | None:

@@ -22,7 +22,7 @@ from tenantcheck.errors import ConfigError
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 OBJECT_OPERATIONS = ("get", "update", "delete", "read")
-OPERATION_KEYS = ("create", "write", "list", "get", "read", "update", "delete")
+OPERATION_KEYS = ("create", "write", "list", "get", "read", "update", "delete", "upsert")
 ACCESS_CASES = ("TC-02", "TC-03", "TC-04")
 
 # Values the engine supplies to every template, besides a resource's declared fields and ids.
@@ -55,7 +55,8 @@ class Operation(StrictModel):
     path: str
     query: dict[str, str] = Field(default_factory=dict, description="query parameters (templates)")
     headers: dict[str, str] = Field(default_factory=dict, description="extra request headers (templates)")
-    body: dict[str, Any] | str | None = None
+    body: dict[str, Any] | list[Any] | str | None = Field(
+        default=None, description="a table (JSON or form), an array (a JSON bulk body) or a string (text)")
     body_format: Literal["json", "form", "text"] = "json"
     items: str | None = Field(
         default=None, description="dotted field holding a list response's array; absent: a bare array"
@@ -77,6 +78,8 @@ class Operation(StrictModel):
             raise ValueError("body_format = \"text\" takes a string body template")
         if self.body_format != "text" and isinstance(self.body, str):
             raise ValueError(f"body_format = \"{self.body_format}\" takes a table body template")
+        if self.body_format == "form" and isinstance(self.body, list):
+            raise ValueError("body_format = \"form\" takes a table body template, not an array")
         return self
 
     def fields(self) -> set[str]:
@@ -241,6 +244,9 @@ class Resource(StrictModel):
     read: Operation | None = None  # a get whose answer is the content (text)
     update: Operation | None = None
     delete: Operation | None = None
+    upsert: Operation | None = Field(
+        default=None, description="a sync/import/bulk write of objects the client names by id ({id}), with "
+        "an owner value ({tenant_id} in the body) when it takes one")
     actions: dict[str, Operation] = Field(default_factory=dict, description="extra operations on one object")
     storage: Storage | None = None
 
@@ -262,6 +268,8 @@ class Resource(StrictModel):
             raise ValueError(f"case must be one of {', '.join(ACCESS_CASES)} (got {self.case!r})")
         if self.id_from == "request" and self.id_key not in self.field_specs:
             raise ValueError(f"id_from = \"request\" sends the id as {{{self.id_key}}}: declare it in fields")
+        if self.upsert is not None and not {"id", self.id_key} & set(PLACEHOLDER.findall(repr(self.upsert.body))):
+            raise ValueError("upsert names the objects it writes by id: put {id} in its body")
         return self
 
     @property
@@ -313,6 +321,8 @@ class Identity(StrictModel):
     tenant_headers: list[str] = Field(default_factory=lambda: ["X-Tenant-ID"])
     tenant_query: str | None = "tenant_id"
     tenant_body_field: str | None = "tenant_id"
+    tenant_bearer: bool = Field(default=False, description="the target may take a bare bearer string as the "
+                                "tenant id (TX-01 tries the victim's id as the bearer)")
 
     _off = field_validator("tenant_query", "tenant_body_field", mode="before")(off_when_empty)
 
@@ -363,6 +373,28 @@ class Defaults(StrictModel):
     log_resource_field: str = "resource_id"
 
 
+class Surface(StrictModel):
+    """Endpoints outside the resource model (debug, admin, health, metrics, backup routes) that the surface
+    sweep (TX-09) requests anonymously and as a foreign tenant: the profile's own and a built-in list."""
+
+    paths: Names = Field(default_factory=list, description="GET paths; may name {tenant_id} and {id}, the "
+                         "victim's tenant and its main object")
+    builtin: bool = Field(default=True, description="also sweep the built-in list of common debug paths")
+    skip: Names = Field(default_factory=list, description="built-in paths not to request")
+
+    @field_validator("paths", "skip")
+    @classmethod
+    def _paths(cls, paths: list[str]) -> list[str]:
+        for path in paths:
+            if not path.startswith("/"):
+                raise ValueError(f"surface path must start with '/' (got {path!r})")
+            unknown = set(PLACEHOLDER.findall(path)) - {"tenant_id", "id"}
+            if unknown:
+                raise ValueError(f"surface path {path!r} names {', '.join(sorted(unknown))}; it may name "
+                                 "{tenant_id} and {id}")
+        return paths
+
+
 class Profile(StrictModel):
     name: str
     description: str = ""
@@ -374,6 +406,7 @@ class Profile(StrictModel):
     api: Api = Field(default_factory=Api)
     audit_storage: AuditTable | None = Field(default=None, description="where denied attempts are recorded")
     cache_storage: KeyValue | None = Field(default=None, description="where cached answers are kept")
+    surface: Surface = Field(default_factory=Surface)
 
     @field_validator("resources")
     @classmethod

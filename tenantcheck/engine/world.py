@@ -247,8 +247,13 @@ class World:
                 if not problems:
                     deleted.add((obj.resource, obj.id))
         gone = self.http.gather([partial(self._gone_with_parent, obj, deleted) for obj in undeletable])
-        left += [f"{obj.describe()} of {obj.owner}: the profile has no {obj.resource}.delete"
-                 for obj, went in zip(undeletable, gone, strict=True) if not went]
+        staying: dict[tuple[str, str], list[str]] = {}
+        for obj, went in zip(undeletable, gone, strict=True):
+            if not went:
+                staying.setdefault((obj.resource, obj.owner), []).append(obj.id)
+        # One line per resource and owner: an API without deletes leaves many objects of each.
+        left += [f"{resource} {', '.join(ids)} of {owner}: the profile has no {resource}.delete"
+                 for (resource, owner), ids in staying.items()]
         return left
 
     def keep(self) -> list[str]:
@@ -412,8 +417,13 @@ class World:
     def adopt(self, owner: str, resource: str, reply: Reply, values: dict[str, Any], parent: Obj | None) -> Obj:
         """An object a create answered (``reply``), registered for removal; inconclusive when the answer
         shows nothing was created."""
+        return self.register(owner, resource, self._created_id(reply, resource, values), values, parent)
+
+    def register(self, owner: str, resource: str, identifier: str, values: dict[str, Any],
+                 parent: Obj | None = None) -> Obj:
+        """An object the run made (by a create, or one an upsert wrote under an id of its own choosing),
+        registered for removal by ``owner``."""
         spec = self.spec(resource)
-        identifier = self._created_id(reply, resource, values)
         address = {**parent_address(spec, parent), spec.id_key: identifier, "id": identifier}
         obj = Obj(resource=resource, id=identifier, owner=owner, values=values, address=address, parent=parent)
         with self._lock:

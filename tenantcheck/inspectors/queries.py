@@ -8,12 +8,13 @@ only fetch, in chunks small enough for D1's limit of 100 bound parameters per qu
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TypeVar
 
-from tenantcheck.config.profile import AuditTable, KeyValue, Table
-from tenantcheck.inspectors.base import Row, StorageInspector
+from tenantcheck.config.profile import SQL_NAME, AuditTable, KeyValue, Table
+from tenantcheck.inspectors.base import CACHE, FILES, InspectorError, Row, StorageInspector
 
 T = TypeVar("T")
 
@@ -58,3 +59,37 @@ def poll(fetch: Callable[[], T], done: Callable[[T], bool], *, window: float, in
         if done(value) or time.monotonic() >= deadline:
             return value
         time.sleep(interval)
+
+
+def snapshot(inspector: StorageInspector) -> dict[str, frozenset[str]]:
+    """Everything the inspector can see, for spotting a write: each table's rows and each KV namespace's
+    keys, as sets (a store it cannot read is left out, so a diff never blames it)."""
+    seen: dict[str, frozenset[str]] = {}
+    # Virtual tables (full-text indexes) are left out: their rows are those of their shadow tables.
+    tables = inspector.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                             "AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%' "
+                             "AND coalesce(sql, '') NOT LIKE 'CREATE VIRTUAL%'")
+    for row in tables:
+        name = str(row["name"])
+        if SQL_NAME.match(name):
+            rows = inspector.query(f'SELECT * FROM "{name}"')
+            seen[f"table {name}"] = frozenset(json.dumps(item, sort_keys=True, default=str) for item in rows)
+    for namespace in (FILES, CACHE):
+        try:
+            seen[f"KV {namespace}"] = frozenset(inspector.kv_keys(namespace))
+        except InspectorError:
+            continue
+    return seen
+
+
+def written(before: dict[str, frozenset[str]], after: dict[str, frozenset[str]], *,
+            ignore: Collection[str] = ()) -> list[str]:
+    """What changed between two snapshots, one line per store: rows or keys added and removed, leaving out
+    those that hold any of ``ignore`` (the run's tenant ids and object ids: what its own checks wrote)."""
+    changes = []
+    for store in sorted(before.keys() & after.keys()):
+        added, removed = (len([item for item in items if not any(token in item for token in ignore)])
+                          for items in (after[store] - before[store], before[store] - after[store]))
+        if added or removed:
+            changes.append(f"{store}: {added} added, {removed} removed or changed")
+    return changes

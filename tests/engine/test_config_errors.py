@@ -75,6 +75,8 @@ def test_shipped_environments_load(name: str, monkeypatch: pytest.MonkeyPatch) -
                 "TENANTCHECK_WORKERS_ADMIN_TOKEN"):
         monkeypatch.setenv(var, f"value-of-{var}")
     monkeypatch.setenv("TENANTCHECK_PREVIEW_URL", "https://preview.example")
+    monkeypatch.setenv("POMBOLT_URL", "http://127.0.0.1:8788")  # what targets/pombolt/acceptance.sh sets
+    monkeypatch.setenv("POMBOLT_STATE", "/tmp/pombolt-state")
     env = load_environment(name)
     assert env.name == name
     load_profile(env.profile)
@@ -95,6 +97,12 @@ PROFILE_CASES = {
     "undeclared-field": ('name = "x"\n[resources.books]\ncreate = { method = "POST", path = "/b", '
                          'body = { isbn = "{isbn}" } }\n', "declare it in [resources.books] fields"),
     "field-kind": ('name = "x"\n[resources.books]\nfields = { title = "secret" }\n', "title"),
+    "upsert-without-id": ('name = "x"\n[resources.books]\nfields = { title = "public" }\nupsert = { method = '
+                          '"POST", path = "/sync", body = { books = [{ title = "{title}" }] } }\n',
+                          "upsert names the objects it writes by id: put {id} in its body"),
+    "surface-relative": ('name = "x"\n[surface]\npaths = ["debug"]\n', "surface path must start with '/'"),
+    "surface-placeholder": ('name = "x"\n[surface]\npaths = ["/debug/{user}"]\n',
+                            "surface path '/debug/{user}' names user; it may name {tenant_id} and {id}"),
 }
 
 

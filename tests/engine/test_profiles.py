@@ -41,3 +41,29 @@ def test_missing_operation_is_absent_not_an_error(tmp_path) -> None:  # type: ig
     assert profile.operation("projects.list") is not None
     assert profile.operation("projects.get") is None
     assert profile.operation("files.read") is None
+
+
+def test_pom_bolt_today_describes_the_application_as_it_is() -> None:
+    from tenantcheck.families import main_read, object_access, upserts
+
+    profile = load_profile("pom-bolt-today")
+    assert profile.identity.mode == "header" and profile.identity.tenant_bearer
+    assert profile.identity.tenant_headers == ["X-Tenant-ID", "X-Bolt-Tenant-ID"]
+    projects = profile.resources["projects"]
+    assert projects.create is not None and projects.create.body_format == "form"
+    assert projects.list is not None and projects.list.items is None  # a bare array
+    assert projects.getter is None and projects.update is None and projects.delete is None  # absent, so n/a
+    # the sync endpoint: an upsert naming ids and an owner, so all three attacks apply
+    assert [target.variant for target in upserts(profile)] == ["overwrite", "overwrite-as-owner", "plant"]
+    assert [target.operation for target in main_read(profile)] == ["projects.list"]  # no read by id
+    assert [target.operation for target in object_access(profile)] == ["projects.download"]
+    assert "/api/debug-project-by-id?id={id}" in profile.surface.paths
+
+
+def test_upsert_without_an_owner_value_is_attacked_by_id_only(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tenantcheck.families import upserts
+
+    path = tmp_path / "sync.toml"
+    path.write_text('name = "sync"\n[resources.books]\nfields = { title = "public" }\n'
+                    'upsert = { method = "PUT", path = "/books/bulk", body = [{ id = "{id}", title = "{title}" }] }\n')
+    assert [target.variant for target in upserts(load_profile(str(path)))] == ["overwrite"]

@@ -36,13 +36,13 @@ def test_a_k_run_records_what_it_covered(catalog: Any) -> None:
     assert document is not None
     assert document["selection"]["complete"] is False and document["selection"]["cases"] == ["TC-04"]
     assert "TC-02" in document["selection"]["left_out_cases"]
-    assert "isolated for the selected checks only: 1 of 15 cases" in document["verdict"]["reason"]
-    assert "VERDICT: ISOLATED (isolated for the selected checks only: 1 of 15 cases" in run.output
+    assert "isolated for the selected checks only: 1 of 17 cases" in document["verdict"]["reason"]
+    assert "VERDICT: ISOLATED (isolated for the selected checks only: 1 of 17 cases" in run.output
     junit = Path(run.output.rsplit("report: ", 1)[1].split()[0]).with_name("junit.xml")
     suite = ET.parse(junit).getroot().find("testsuite")
     assert suite is not None
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
-    assert props["selection"].startswith("TC-04 (1 of 15 cases)")
+    assert props["selection"].startswith("TC-04 (1 of 17 cases)")
 
 
 def test_a_whole_run_is_complete(catalog: Any) -> None:
