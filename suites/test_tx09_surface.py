@@ -24,7 +24,7 @@ from tenantcheck.families import surface
 from tenantcheck.inspectors import StorageInspector
 from tenantcheck.inspectors.queries import snapshot, written
 from tenantcheck.oracles import victims_hold_data
-from tenantcheck.surface import SHUT, disclosures
+from tenantcheck.surface import INTERNALS, SHUT, disclosures
 
 
 def fill_path(world: World, path: str, victim: str) -> str:
@@ -68,7 +68,10 @@ def test_surface_path(world: World, inspector: StorageInspector | None, check: C
         caller, reply, found = disclosed[0]
         who = "anyone (no identity)" if caller == "anonymous" else f"{caller}, a tenant it does not concern"
         also = [other for other, _, _ in disclosed[1:]]
-        check.finding(oracle="disclosure", severity="high", replies=[reply],
+        # Names of the environment and of configured credentials point at a takeover: high. Internals
+        # alone (a stack trace, a database error, a path) help an attacker less: medium.
+        internals = all(label in INTERNALS for label in found)
+        check.finding(oracle="disclosure", severity="medium" if internals else "high", replies=[reply],
                       title=f"{template} answers {who} with data that should need identity",
                       detail=f"status {reply.status}; holds: {'; '.join(found)}"
                       + (f"; {', '.join(also)} got it too" if also else ""))

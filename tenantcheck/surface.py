@@ -25,6 +25,7 @@ BUILTIN_PATHS: tuple[str, ...] = (
     "/metrics", "/api/metrics", "/actuator", "/actuator/env", "/actuator/health", "/server-status",
     "/backup", "/api/backup", "/backup.sql", "/dump", "/api/export", "/.git/config", "/test", "/api/test",
 )
+INTERNALS = frozenset({"stack trace", "database error", "server file paths"})  # the rest names secrets' places
 # Statuses that keep a path shut: refused, absent, or not answering a GET.
 SHUT = frozenset({401, 403, 404, 405})
 
