@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from tenantcheck.config.profile import SQL_NAME, AuditTable, KeyValue, Table
@@ -61,35 +62,53 @@ def poll(fetch: Callable[[], T], done: Callable[[T], bool], *, window: float, in
         time.sleep(interval)
 
 
-def snapshot(inspector: StorageInspector) -> dict[str, frozenset[str]]:
-    """Everything the inspector can see, for spotting a write: each table's rows and each KV namespace's
-    keys, as sets (a store it cannot read is left out, so a diff never blames it)."""
-    seen: dict[str, frozenset[str]] = {}
+@dataclass(frozen=True)
+class Snapshot:
+    """What storage holds, cheaply: each table's largest rowid (an insert raises it), each KV namespace's keys."""
+
+    tables: dict[str, int]
+    keys: dict[str, frozenset[str]]
+
+
+def snapshot(inspector: StorageInspector) -> Snapshot:
+    """Storage before (or after) a request, for spotting a write without reading every row: a store the
+    inspector cannot read is left out, so a diff never blames it."""
     # Virtual tables (full-text indexes) are left out: their rows are those of their shadow tables.
-    tables = inspector.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-                             "AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%' "
-                             "AND coalesce(sql, '') NOT LIKE 'CREATE VIRTUAL%'")
-    for row in tables:
+    names = inspector.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                            "AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%' "
+                            "AND coalesce(sql, '') NOT LIKE 'CREATE VIRTUAL%' AND coalesce(sql, '') NOT LIKE "
+                            "'%WITHOUT ROWID%'")
+    tables = {}
+    for row in names:
         name = str(row["name"])
         if SQL_NAME.match(name):
-            rows = inspector.query(f'SELECT * FROM "{name}"')
-            seen[f"table {name}"] = frozenset(json.dumps(item, sort_keys=True, default=str) for item in rows)
+            [top] = inspector.query(f'SELECT coalesce(max(rowid), 0) AS top FROM "{name}"')
+            tables[name] = int(top["top"])
+    keys = {}
     for namespace in (FILES, CACHE):
         try:
-            seen[f"KV {namespace}"] = frozenset(inspector.kv_keys(namespace))
+            keys[namespace] = frozenset(inspector.kv_keys(namespace))
         except InspectorError:
             continue
-    return seen
+    return Snapshot(tables, keys)
 
 
-def written(before: dict[str, frozenset[str]], after: dict[str, frozenset[str]], *,
+def written(inspector: StorageInspector, before: Snapshot, after: Snapshot, *,
             ignore: Collection[str] = ()) -> list[str]:
-    """What changed between two snapshots, one line per store: rows or keys added and removed, leaving out
-    those that hold any of ``ignore`` (the run's tenant ids and object ids: what its own checks wrote)."""
+    """Rows and keys added between two snapshots, one line per store, leaving out those that hold any of
+    ``ignore`` (the run's tenant ids, object ids and run id: what its own checks wrote, also on another
+    xdist worker). Only additions count: another worker's cleanup may remove rows at any time."""
     changes = []
-    for store in sorted(before.keys() & after.keys()):
-        added, removed = (len([item for item in items if not any(token in item for token in ignore)])
-                          for items in (after[store] - before[store], before[store] - after[store]))
-        if added or removed:
-            changes.append(f"{store}: {added} added, {removed} removed or changed")
+    for table in sorted(before.tables.keys() & after.tables.keys()):
+        if after.tables[table] <= before.tables[table]:
+            continue
+        rows = inspector.query(f'SELECT * FROM "{table}" WHERE rowid > ?', [before.tables[table]])
+        added = [row for row in rows if not any(token in json.dumps(row, default=str) for token in ignore)]
+        if added:
+            changes.append(f"table {table}: {len(added)} row(s) added")
+    for namespace in sorted(before.keys.keys() & after.keys.keys()):
+        added_keys = [key for key in after.keys[namespace] - before.keys[namespace]
+                      if not any(token in key for token in ignore)]
+        if added_keys:
+            changes.append(f"KV {namespace}: {len(added_keys)} key(s) added")
     return changes

@@ -40,6 +40,7 @@ class FanOut:
         self.position = {item.nodeid: index for index, item in enumerate(items)}
         self.shared: dict[str, Any] = {}  # session fixtures' values, as earlier checks received them
         self.ahead: dict[str, Future[object]] = {}
+        self.running: set[Future[object]] = set()  # started and not done (each removes itself when done)
         self.considered = 0  # items before this index have been started ahead or left to pytest
         self._pool = ThreadPoolExecutor(max_workers=width, thread_name_prefix="tenantcheck-check")
 
@@ -77,19 +78,22 @@ class FanOut:
                 self.shared[name] = value
 
     def _running(self) -> list[Future[object]]:
-        return [future for future in self.ahead.values() if not future.done()]
+        return list(self.running)
 
     def _start_after(self, index: int) -> None:
         """Start the checks after ``index`` while fewer than ``width`` run, and fewer than ``LOOKAHEAD``
         times ``width`` wait (done or not) for their turn to be reported."""
         position = max(self.considered, index + 1)
-        while (position < len(self.items) and len(self._running()) < self.width
+        while (position < len(self.items) and len(self.running) < self.width
                and len(self.ahead) < LOOKAHEAD * self.width):
             item = self.items[position]
             if self.alone(item):
                 break  # nothing starts past a check that runs alone before it has run
             body = self.body_of(item, self.shared)
             if body is not None:
-                self.ahead[item.nodeid] = self._pool.submit(contextvars.copy_context().run, body)
+                future = self._pool.submit(contextvars.copy_context().run, body)
+                self.running.add(future)
+                future.add_done_callback(self.running.discard)  # at once if it is done already
+                self.ahead[item.nodeid] = future
             position += 1
         self.considered = position

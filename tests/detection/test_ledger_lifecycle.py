@@ -24,13 +24,14 @@ def rows(database: Path, sql: str) -> list[tuple[object, ...]]:
 
 
 def test_expiring_tokens_are_renewed_and_nothing_is_left_but_the_accounts(tmp_path: Path) -> None:
-    with running_ledger(LedgerConfig(token_ttl=0.5)) as ledger:
+    # A second: many renewals in a run of several seconds, and still room for a login on a busy machine.
+    with running_ledger(LedgerConfig(token_ttl=1.0)) as ledger:
         env = tmp_path / "ledger-env.toml"
         env.write_text(environment_for(ledger.base_url, description="a Ledger started by the test"))
         run = run_catalog(tmp_path / "reports", "--env", str(env), "--concurrency", "1")
         assert run.code == 0 and run.document is not None, run.output
         assert run.verdicts("inconclusive") == [], run.output
-        # Tokens lived half a second in a run of several: the tenants logged in again (and again).
+        # Tokens lived a second in a run of several: the tenants logged in again (and again).
         logins = rows(ledger.database, "SELECT user_id, count(*) FROM sessions GROUP BY user_id")
         assert len(logins) == 2 and all(count > 1 for _, count in logins), logins
         for table in ("invoices", "notes", "attachments", "blobs"):

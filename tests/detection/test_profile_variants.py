@@ -62,12 +62,14 @@ def test_a_surface_path_naming_the_victims_object(flaw: str | None, tmp_path: Pa
     env = variant(tmp_path, "ledger-note-surface", with_note_surface)
     run = catalog("--env", str(env), "-k", "TX-09", *(["--flaw", flaw] if flaw else []))
     assert run.document is not None, run.output
-    [check] = run.checks
-    assert check["check"] == "TX-09[/notes/{id}]"
+    checks = {check["check"]: check for check in run.checks}
+    assert set(checks) == {"TX-09[/notes/{id}]", "TX-09[writes]"}
+    # Reading a note writes nothing (the writes check's own sweep may see the same leak, never a write).
+    assert all(finding["oracle"] == "canary" for finding in run.document["findings"])
+    check = checks["TX-09[/notes/{id}]"]
     if flaw is None:
         assert run.code == 0 and check["verdict"] == "passed", run.output
         assert "refusal" in check["rests_on"]  # 404 to the foreign tenant, 401 to anonymous
     else:
         assert run.code == 1 and check["verdict"] == "failed", run.output
-        [finding] = run.document["findings"]
-        assert finding["oracle"] == "canary" and finding["check"] == "TX-09[/notes/{id}]"
+        assert "TX-09[/notes/{id}]" in {finding["check"] for finding in run.document["findings"]}
