@@ -42,16 +42,16 @@ def fill_path(world: World, path: str, victim: str) -> str:
     return PLACEHOLDER.sub(lambda match: str(values[match.group(1)]), path)
 
 
-def sweep(world: World, template: str) -> tuple[str, list[tuple[str, Reply]]]:
-    """The victim and what anonymous and a foreign tenant got for ``template`` (at once)."""
+def sweep(world: World, *templates: str) -> tuple[str, list[tuple[str, Reply]]]:
+    """The victim and what anonymous and a foreign tenant got for each of ``templates`` (all at once)."""
     labels = sorted(world.tenants)
     victim = labels[0]
-    path = fill_path(world, template, victim)
     callers = ["anonymous", *labels[1:2]]
+    calls = [(caller, partial(world.actor(caller).request, "GET", fill_path(world, template, victim),
+                              template=f"GET {template}")) for template in templates for caller in callers]
     assert world.http is not None
-    replies = world.http.gather([partial(world.actor(caller).request, "GET", path, template=f"GET {template}")
-                                 for caller in callers])
-    return victim, list(zip(callers, replies, strict=True))
+    replies = world.http.gather([call for _, call in calls])
+    return victim, [(caller, reply) for (caller, _), reply in zip(calls, replies, strict=True)]
 
 
 @pytest.mark.case("TX-09")
@@ -94,11 +94,13 @@ def test_surface_writes(world: World, inspector: StorageInspector, check: Check,
 
     def wrote(paths: list[str]) -> tuple[list[str], list[Reply]]:
         before = snapshot(inspector)
-        replies = [reply for template in paths for _, reply in sweep(world, template)[1]]
+        replies = [reply for _, reply in sweep(world, *paths)[1]]
         return written(inspector, before, snapshot(inspector), ignore=ours), replies
 
     changes, _ = wrote(templates)
     if not changes:
+        # A GET that rewrites or "fixes" tenants' data has nothing to show on a target holding none.
+        victims_hold_data(world, check, sorted(world.tenants)[:1])
         check.rests_on("data", f"storage ({inspector.describe()}) compared before and after {len(templates)} "
                        "paths, each requested anonymously and as a foreign tenant: nothing added")
         return
