@@ -53,10 +53,14 @@ from tenantcheck.reference import ReferenceConfig, ReferenceProcess  # noqa: E40
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TARGETS = {
     "rate_ratio": (">=", 0.70),
-    "latency_ratio": ("<=", 3.0),
+    "cpu_ms_per_request": ("<=", 1.5),
+    "latency_ratio": ("<=", 1.5),
+    "ratelimit_ratio": ("<=", 1.15),
     "per_check_ratio": ("<=", 1.5),
     "peak_rss_mb": ("<=", 200.0),
+    "peak_rss_default_mb": ("<=", 100.0),
 }
+RATE_LIMIT = 100  # requests per second of the rate-limited run (about 10 s of catalog at N = 2)
 
 
 # --------------------------------------------------------------------------- the target
@@ -82,9 +86,11 @@ def provision(target: ReferenceProcess, tenant_id: str) -> str:
     return str(key)
 
 
-def environment_file(directory: Path, target: ReferenceProcess) -> Path:
-    """An environment for an already running target: the shipped local one, with a base_url."""
+def environment_file(directory: Path, target: ReferenceProcess, **safety: Any) -> Path:
+    """An environment for an already running target: the shipped local one, with a base_url (and
+    ``[safety]`` settings replaced by ``safety``)."""
     local = tomllib.loads((ROOT / "environments" / "local.toml").read_text())
+    local["safety"] = {**local.get("safety", {}), **safety}
 
     def table(name: str) -> str:
         return "\n".join(f"{key} = {json.dumps(value)}" for key, value in local.get(name, {}).items())
@@ -116,7 +122,7 @@ admin_token = "${{TENANTCHECK_ADMIN_TOKEN}}"
 """
     if inspector:
         text += f"\n[inspector]\n{table('inspector')}\n"
-    path = directory / f"bench-{urlsplit(target.base_url).port}.toml"
+    path = directory / f"bench-{urlsplit(target.base_url).port}{'-limited' if safety else ''}.toml"
     path.write_text(text)
     return path
 
@@ -397,11 +403,15 @@ def judge(name: str, value: float | None) -> str:
 
 
 def verdicts(results: dict[str, Any]) -> dict[str, str]:
+    scaling = results.get("scaling", {})
     return {
         "rate_ratio": judge("rate_ratio", results.get("rate", {}).get("rate_ratio")),
+        "cpu_ms_per_request": judge("cpu_ms_per_request", results.get("rate", {}).get("harness_cpu_ms_per_request")),
         "latency_ratio": judge("latency_ratio", results.get("latency", {}).get("latency_ratio")),
-        "per_check_ratio": judge("per_check_ratio", results.get("scaling", {}).get("per_check_ratio")),
-        "peak_rss_mb": judge("peak_rss_mb", results.get("scaling", {}).get("peak_rss_mb")),
+        "ratelimit_ratio": judge("ratelimit_ratio", results.get("ratelimit", {}).get("ratelimit_ratio")),
+        "per_check_ratio": judge("per_check_ratio", scaling.get("per_check_ratio")),
+        "peak_rss_mb": judge("peak_rss_mb", scaling.get("peak_rss_mb")),
+        "peak_rss_default_mb": judge("peak_rss_default_mb", scaling.get("default_pairs_n20", {}).get("maxrss_mb")),
     }
 
 
@@ -500,6 +510,22 @@ def bench_latency(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     return {"latency_ms": args.latency, "by_latency": result, "latency_ratio": round(slow / zero, 2),
             "serial_latency_seconds": round(serial, 1),
             "latency_hidden_fraction": round(1 - (slow - zero) / serial, 3) if serial else None}
+
+
+def bench_ratelimit(work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The catalog against the target with ``[safety] requests_per_second = RATE_LIMIT``: a harness that
+    keeps the limit saturated takes requests / limit, whatever its serial parts."""
+    with start_target(0) as target:
+        env_file = environment_file(work, target, requests_per_second=RATE_LIMIT)
+        runs = [run_catalog(f"limited-{i}", env_file, target.admin_token, work, target_pid=target.process.pid)
+                for i in range(args.repeat)]
+    for run in runs:
+        log(f"[{RATE_LIMIT} req/s] window {run.window_seconds:.2f} s for {run.requests} requests, exit {run.exit_code}")
+    median = median_run(runs)
+    ideal = median.requests / RATE_LIMIT
+    return {"requests_per_second": RATE_LIMIT, "requests": median.requests, "window_seconds": median.window_seconds,
+            "ideal_seconds": round(ideal, 2), "ratelimit_ratio": round(median.window_seconds / ideal, 3),
+            "runs": [r.window_seconds for r in runs]}
 
 
 def bench_generic(work: Path, args: argparse.Namespace, safety: dict[str, Any]) -> dict[str, Any]:
@@ -607,7 +633,8 @@ def table(results: dict[str, Any]) -> str:
             row("bare client, write mix like the catalog's", f"{rate['bare_mix_rps']:.0f} req/s")
             row("harness / bare write mix", f"{rate['rate_ratio_vs_mix']:.2f}", "(info)")
         row("CPU per request: harness / target", f"{rate['harness_cpu_ms_per_request']:.2f} / "
-            f"{rate['target_cpu_ms_per_request']:.2f} ms", "(info)")
+            f"{rate['target_cpu_ms_per_request']:.2f} ms", "<= 1.5 ms",
+            judge("cpu_ms_per_request", rate["harness_cpu_ms_per_request"]))
         bound = rate.get("ceiling")
         if bound:
             row("CPU: pytest per test / httpx per request", f"{bound['pytest_ms_per_test']:.2f} / "
@@ -621,8 +648,14 @@ def table(results: dict[str, Any]) -> str:
         row("catalog window, latency 0 ms", f"{by['0']['window_seconds']:.2f} s")
         row(f"catalog window, latency {latency['latency_ms']} ms",
             f"{by[str(latency['latency_ms'])]['window_seconds']:.2f} s")
-        row(f"latency {latency['latency_ms']} ms / latency 0", f"{latency['latency_ratio']:.2f}x", "<= 3x",
+        row(f"latency {latency['latency_ms']} ms / latency 0", f"{latency['latency_ratio']:.2f}x", "<= 1.5x",
             judge("latency_ratio", latency["latency_ratio"]))
+    limited = results.get("ratelimit")
+    if limited:
+        row(f"window at {limited['requests_per_second']} req/s / requests / limit",
+            f"{limited['window_seconds']:.1f} / {limited['ideal_seconds']:.1f} s", "", "")
+        row("rate-limited window / ideal", f"{limited['ratelimit_ratio']:.2f}x", "<= 1.15x",
+            judge("ratelimit_ratio", limited["ratelimit_ratio"]))
     scaling = results.get("scaling")
     if scaling:
         for item in scaling["rows"]:
@@ -638,7 +671,7 @@ def table(results: dict[str, Any]) -> str:
         ring = scaling.get("default_pairs_n20")
         if ring:
             row(f"peak RSS, N = 20, default pairs ({ring['checks']} checks)", f"{ring['maxrss_mb']:.0f} MB",
-                "(info)")
+                "<= 100 MB", judge("peak_rss_default_mb", ring["maxrss_mb"]))
     generic = results.get("generic")
     if generic:
         row(f"generic catalog ({generic['profile']}): {generic['checks']} checks", f"{generic['window_seconds']:.2f} s",
@@ -665,7 +698,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tenants", dest="ns", default="2,5,10,20", help="N for the scaling runs (default 2,5,10,20)")
     parser.add_argument("--xdist-tenants", default="2,5", help="N for the -n 0 / -n 2 runs (default 2,5)")
     parser.add_argument("--xdist-repeat", type=int, default=1, help="repetitions of the -n 0 / -n 2 runs (default 1)")
-    parser.add_argument("--only", default="rate,latency,scaling,xdist,generic", help="which parts to run")
+    parser.add_argument("--only", default="rate,latency,ratelimit,scaling,xdist,generic", help="which parts to run")
     parser.add_argument("--update", action="store_true",
                         help="keep the other parts of an existing --out file, replace only the parts run now")
     parser.add_argument("--quick", action="store_true", help="one repetition, N = 2, 5, 10")
@@ -692,6 +725,8 @@ def main(argv: list[str] | None = None) -> int:
             results["rate"] = bench_rate(work, args, safety)
         if "latency" in parts:
             results["latency"] = bench_latency(work, args)
+        if "ratelimit" in parts:
+            results["ratelimit"] = bench_ratelimit(work, args)
         if "scaling" in parts:
             results["scaling"] = bench_scaling(work, args)
         if "xdist" in parts:
@@ -703,7 +738,7 @@ def main(argv: list[str] | None = None) -> int:
     results["verdicts"] = verdicts(results)
     if args.update and args.out.exists():
         previous = json.loads(args.out.read_text())
-        kept = [part for part in ("rate", "latency", "scaling", "xdist", "generic")
+        kept = [part for part in ("rate", "latency", "ratelimit", "scaling", "xdist", "generic")
                 if part not in parts and part in previous]
         results.update({part: previous[part] for part in kept})
         results["updated"] = {"parts": sorted(parts), "kept_from": previous.get("date"), "kept": kept,

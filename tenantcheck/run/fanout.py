@@ -37,7 +37,7 @@ class FanOut:
         self.width = width
         self.body_of = body_of
         self.alone = alone
-        self.position = {item.nodeid: index for index, item in enumerate(items)}
+        self.position = {id(item): index for index, item in enumerate(items)}  # items live the whole run
         self.shared: dict[str, Any] = {}  # session fixtures' values, as earlier checks received them
         self.ahead: dict[str, Future[object]] = {}
         self.running: set[Future[object]] = set()  # started and not done (each removes itself when done)
@@ -48,7 +48,7 @@ class FanOut:
         """Finish ``item``'s call phase if its body ran ahead (re-raising what it raised), after starting
         the next ones; ``False``: pytest calls it itself."""
         self._learn(item)
-        index = self.position.get(item.nodeid)
+        index = self.position.get(id(item))
         if index is None or self.alone(item):
             return False  # a check that runs alone: nothing ran ahead past it, nothing starts before it ends
         self._start_after(index)
