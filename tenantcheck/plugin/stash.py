@@ -3,6 +3,7 @@ fixtures share them without importing each other."""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 import pytest
@@ -30,6 +31,10 @@ MANIFEST_KEY = pytest.StashKey[Manifest | None]()
 TENANTS_SENT_KEY = pytest.StashKey[int]()
 FANOUT_KEY = pytest.StashKey[FanOut | None]()
 TRIMMER_KEY = pytest.StashKey[Trimmer]()
+# The check whose setup is under way (pytest sets checks up one at a time, on its main thread): the
+# ``check`` fixture reads it instead of taking ``request``, which makes pytest build a fixture definition
+# (and an ``inspect.signature``) for every check.
+SETTING_UP: ContextVar[CheckContext] = ContextVar("tenantcheck_setting_up")
 
 
 def active(config: pytest.Config) -> bool:

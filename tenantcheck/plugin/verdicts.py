@@ -19,6 +19,7 @@ from tenantcheck.plugin.stash import (
     PROFILE_KEY,
     RECORDER_KEY,
     RUN_KEY,
+    SETTING_UP,
     SUBJECT_KEY,
     TENANTS_SENT_KEY,
     TRIMMER_KEY,
@@ -34,6 +35,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     context = check_context(item)
     if context is None:
         return
+    SETTING_UP.set(context)
     if item.config.getoption("allure_report_dir", None):
         label_check(context)  # before its fixtures: a check that cannot even set up is labelled too
     missing = first_missing_need(item)
