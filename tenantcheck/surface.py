@@ -18,7 +18,7 @@ from tenantcheck.config.profile import Profile
 
 # Common debug, admin, health, metrics and backup routes of web frameworks and hand-made APIs.
 BUILTIN_PATHS: tuple[str, ...] = (
-    "/debug", "/debug/env", "/debug/vars", "/debug/pprof/", "/_debug", "/api/debug", "/api/debug-info",
+    "/debug", "/debug/env", "/debug/vars", "/debug/info", "/debug/pprof/", "/_debug", "/api/debug",
     "/env", "/api/env", "/.env", "/config", "/api/config", "/settings.json",
     "/admin", "/api/admin", "/admin/users", "/admin/tenants",
     "/health", "/healthz", "/api/health", "/status", "/api/status", "/info", "/api/info", "/version",
