@@ -58,6 +58,11 @@ class Recorder:
         finally:
             self._current.reset(token)
 
+    @property
+    def current(self) -> CheckContext | None:
+        """The check running in this thread (``benchmarks/inflight.py`` names each request's check)."""
+        return self._current.get()
+
     def rest_on(self, kind: Evidence, detail: str) -> None:
         """Evidence for the running check, from an oracle that has no ``Check`` at hand."""
         context = self._current.get()
