@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import tomllib
 from collections import Counter
 from pathlib import Path
 
@@ -49,8 +50,7 @@ def main() -> int:
             events = json.loads(out.read_text())
         finally:
             target.stop()
-    cap = int(__import__("tomllib").loads((ROOT / "environments" / "local.toml").read_text())["safety"]
-              ["max_concurrency"])
+    cap = int(tomllib.loads((ROOT / "environments" / "local.toml").read_text())["safety"]["max_concurrency"])
     print(timeline(events, args.bucket, cap))
     window = max(end for _, end, _ in events) - min(start for start, _, _ in events)
     floor = len(events) * args.latency / 1000 / cap
