@@ -47,9 +47,11 @@ def main() -> int:
             code = subprocess.call([sys.executable, "-m", "tenantcheck", "run", "--env", str(env_file), "--report-dir",
                                     str(work / "reports"), "-q", "-p", "no:cacheprovider", *args.extra],
                                    cwd=work, env=env, stdout=subprocess.DEVNULL)
-            events = json.loads(out.read_text())
+            events = json.loads(out.read_text()) if out.exists() else []
         finally:
             target.stop()
+    if not events:
+        raise SystemExit(f"the harness sent no request (exit {code}): run it with the same arguments to see why")
     cap = int(tomllib.loads((ROOT / "environments" / "local.toml").read_text())["safety"]["max_concurrency"])
     print(timeline(events, args.bucket, cap))
     window = max(end for _, end, _ in events) - min(start for start, _, _ in events)
