@@ -32,8 +32,8 @@ def pytest_configure(config: pytest.Config) -> None:
         return context.check if context is not None else threading.current_thread().name
 
     @contextmanager
-    def traced(self: Limiter) -> Iterator[None]:
-        with slot(self):
+    def traced(self: Limiter, *, urgent: bool = False) -> Iterator[None]:
+        with slot(self, urgent=urgent):
             started = time.monotonic()
             try:
                 yield

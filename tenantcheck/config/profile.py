@@ -506,6 +506,13 @@ class Profile(StrictModel):
         """Resources parents first (the order seeding creates them in)."""
         return sorted(self.resources, key=lambda name: len(self.ancestors(name)))
 
+    def levels(self) -> list[list[str]]:
+        """Resources by depth, top-level first: the creates of one level need only the levels before it."""
+        levels: dict[int, list[str]] = {}
+        for name in self.in_order():
+            levels.setdefault(len(self.ancestors(name)), []).append(name)
+        return list(levels.values())
+
     def case_of(self, resource: str) -> str:
         """The guide case that reports access to this resource's objects: its ``case``, else TC-02 for a
         top-level resource and TC-03 for a nested one."""

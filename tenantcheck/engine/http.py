@@ -47,7 +47,10 @@ class Limiter:
 
     A request's turn is taken when it is let go, not booked ahead: threads that wake late from their
     wait (a loaded machine) would otherwise all go at once when they do. Spacing runs from the last
-    request let go, and never more than ``ceil(rate)`` go within one second."""
+    request let go, and never more than ``ceil(rate)`` go within one second.
+
+    An ``urgent`` request (its sender holds the writes gate apart or alone, and every write of the run
+    waits for it) takes the next free place in flight before the others waiting: it holds up the most."""
 
     def __init__(self, rate: float, concurrency: int) -> None:
         self._interval = 1.0 / rate
@@ -55,15 +58,39 @@ class Limiter:
         self._gone: deque[float] = deque()  # when the requests of the last second were let go
         self._last = -math.inf  # when the last request was let go
         self._lock = threading.Lock()
-        self._slots = threading.BoundedSemaphore(concurrency)
+        self._places = threading.Lock()  # guards the places in flight and their two queues
+        self._free = concurrency
+        self._urgent_waiting = 0
+        self._urgent = threading.Condition(self._places)
+        self._others = threading.Condition(self._places)
         self.concurrency = concurrency
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
-        with self._slots:
+    def slot(self, *, urgent: bool = False) -> Iterator[None]:
+        self._enter(urgent)
+        try:
             while (wait := self._take_turn()) > 0:
                 time.sleep(wait)
             yield
+        finally:
+            self._leave()
+
+    def _enter(self, urgent: bool) -> None:
+        with self._places:
+            if urgent:
+                self._urgent_waiting += 1
+                self._urgent.wait_for(lambda: self._free > 0)
+                self._urgent_waiting -= 1
+            else:
+                self._others.wait_for(lambda: self._free > 0 and not self._urgent_waiting)
+            self._free -= 1
+            if self._free and not self._urgent_waiting:
+                self._others.notify()  # a place is still free: pass the wake-up on
+
+    def _leave(self) -> None:
+        with self._places:
+            self._free += 1
+            (self._urgent if self._urgent_waiting else self._others).notify()
 
     def _take_turn(self) -> float:
         """0 when this request may go now (and it is counted), else how long to wait before asking again."""
@@ -386,7 +413,8 @@ class Actor:
                 raise TargetError(f"{method} {path}: not sent, the run is stopping")
             last = attempt == attempts - 1
             try:
-                with self.http.writes.shared() if method not in SAFE else nullcontext(), self.http.limiter.slot():
+                with (self.http.writes.shared() if method not in SAFE else nullcontext(),
+                      self.http.limiter.slot(urgent=self.http.writes.held_apart())):
                     response = self.client.request(method, path, content=content, headers=send_headers,
                                                    extensions={TEMPLATE: template})
             except httpx.TransportError as error:

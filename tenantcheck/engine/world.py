@@ -162,7 +162,10 @@ class World:
         # In a lenient environment the default tenant (requests without identity) owns marked data too,
         # before any list check: a tenant's list that also shows the default tenant's objects is a leak.
         owners = labels if self.settings.env.target.strict else [*labels, ANONYMOUS]
-        seeds = dict(zip(owners, self.http.gather([partial(self._seed, owner) for owner in owners]), strict=True))
+        seeds = {owner: Seed() for owner in owners}
+        for level in self.settings.profile.levels():  # parents first; a level's creates, every owner's, at once
+            self.http.gather([partial(self._seed, owner, seeds[owner], [resource])
+                              for owner in owners for resource in level])
         # A create that failed beside the others is tried once more alone: a target that mixes up
         # concurrent callers must still get seeded, so that the case meant for that flaw (TX-06) sees it.
         # Only a create the target refused (4xx) is tried again: one that failed otherwise may have been
@@ -565,12 +568,12 @@ class World:
             return CredentialAuth("Cookie", tenant.secret, format=f"{identity.cookie_name}={{}}", renewer=renewer)
         return CredentialAuth(identity.credential_header, tenant.secret, renewer=renewer)
 
-    def _seed(self, label: str, seed: Seed | None = None) -> Seed:
-        """Seed one tenant with an object of every resource it can create, parents first (or complete
-        ``seed``); a resource whose create is missing or fails is left out (its checks say why)."""
-        seed = seed or Seed()
+    def _seed(self, label: str, seed: Seed, resources: list[str] | None = None) -> None:
+        """Complete ``seed`` with an object of each of ``resources`` (default: every resource, parents first)
+        that ``label`` can create; a resource whose create is missing or fails is left out (its checks say
+        why)."""
         profile = self.settings.profile
-        for resource in profile.in_order():
+        for resource in profile.in_order() if resources is None else resources:
             spec = profile.resources[resource]
             if spec.creator is None or resource in seed.objects or (seed.problems.get(resource) and
                                                                      resource not in seed.refused_creates):
@@ -588,7 +591,6 @@ class World:
                 seed.refused = seed.refused or isinstance(error, NotApplicable)
                 if isinstance(error, CreateRefused):
                     seed.refused_creates.add(resource)
-        return seed
 
     def _created_id(self, reply: Reply, resource: str, values: dict[str, Any]) -> str:
         spec = self.spec(resource)

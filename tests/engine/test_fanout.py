@@ -138,6 +138,31 @@ def test_a_serial_check_runs_alone() -> None:
     run.close()
 
 
+def test_a_check_passed_over_for_a_session_value_runs_ahead_once_it_is_known() -> None:
+    """Checks that take a session fixture no earlier check has received yet (the inspector) are passed over,
+    then run ahead once a check brings it, except one pytest has reached meanwhile: pytest calls that one."""
+    started: list[str] = []
+    needs_inspector = {"c2", "c3", "c4", "c6"}
+
+    def body_of(item: Any, shared: dict[str, Any]) -> Callable[[], None] | None:
+        if item.nodeid in needs_inspector and "inspector" not in shared:
+            return None
+        return lambda: started.append(item.nodeid)
+
+    items: list[Any] = [FakeItem(f"c{i}") for i in range(8)]
+    items[2].funcargs = {"inspector": "the inspector"}  # c2 is the first that takes it: pytest sets it up
+    items[2]._fixtureinfo = SimpleNamespace(name2fixturedefs={"inspector": [SimpleNamespace(scope="session")]})
+    run = FanOut(items, 8, body_of, lambda item: False)
+    assert run.call(items[0]) is False
+    wait_until(lambda: sorted(started) == ["c1", "c5", "c7"])
+    assert run.call(items[1]) is True
+    assert run.call(items[2]) is False  # pytest set the inspector up for c2 and calls it; now it is known
+    wait_until(lambda: sorted(started) == ["c1", "c3", "c4", "c5", "c6", "c7"])
+    assert all(run.call(item) is True for item in items[3:])
+    assert sorted(started) == ["c1", "c3", "c4", "c5", "c6", "c7"]  # each ran once, c2 only in pytest's call
+    run.close()
+
+
 def test_close_drops_waiting_checks_and_halts_running_ones() -> None:
     bodies = Bodies()
     run, items = fanout([f"c{i}" for i in range(6)], 2, bodies)
@@ -209,6 +234,49 @@ def test_exclusive_holders_take_turns() -> None:
     for thread in threads:
         thread.join(WAIT)
     assert peak.most == 1
+
+
+def test_apart_holders_overlap_each_other_but_no_shared_or_exclusive_holder() -> None:
+    """Cache checks on URLs of their own (apart) test at once; no write (shared) and no check on the shared
+    URL (exclusive) runs beside them."""
+    gate = Gate()
+    events: list[str] = []
+    lock = threading.Lock()
+    both_apart = threading.Barrier(2, timeout=WAIT)
+
+    def note(event: str) -> None:
+        with lock:
+            events.append(event)
+
+    def apart(name: str) -> None:
+        with gate.apart():
+            note(f"{name} in")
+            both_apart.wait()  # fails (BrokenBarrierError) unless the two apart holders overlap
+            time.sleep(0.05)
+            note(f"{name} out")
+
+    def hold(kind: str) -> None:
+        with getattr(gate, kind)():
+            note(f"{kind} in")
+            time.sleep(0.02)
+            note(f"{kind} out")
+
+    with gate.shared():  # a write in flight: the apart holders wait for it
+        threads = [threading.Thread(target=apart, args=(name,)) for name in ("a1", "a2")]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.05)
+        assert events == []
+    late = [threading.Thread(target=hold, args=(kind,)) for kind in ("shared", "exclusive")]
+    wait_until(lambda: len(events) == 2)  # both apart holders are in
+    for thread in late:
+        thread.start()
+    for thread in [*threads, *late]:
+        thread.join(WAIT)
+    assert sorted(events[:2]) == ["a1 in", "a2 in"] and sorted(events[2:4]) == ["a1 out", "a2 out"]
+    assert sorted(events[4:]) == ["exclusive in", "exclusive out", "shared in", "shared out"]
+    inner = events[4:]
+    assert inner.index(f"{inner[0].split()[0]} out") == 1  # the shared and the exclusive holder never overlap
 
 
 def test_findings_go_to_the_check_whose_thread_saw_them() -> None:
