@@ -84,13 +84,17 @@ class Limiter:
             else:
                 self._others.wait_for(lambda: self._free > 0 and not self._urgent_waiting)
             self._free -= 1
-            if self._free and not self._urgent_waiting:
-                self._others.notify()  # a place is still free: pass the wake-up on
+            if self._free:
+                self._wake_next()  # a place is still free: pass the wake-up on
 
     def _leave(self) -> None:
         with self._places:
             self._free += 1
-            (self._urgent if self._urgent_waiting else self._others).notify()
+            self._wake_next()
+
+    def _wake_next(self) -> None:
+        """Wake one waiter for a free place: an urgent one if any waits."""
+        (self._urgent if self._urgent_waiting else self._others).notify()
 
     def _take_turn(self) -> float:
         """0 when this request may go now (and it is counted), else how long to wait before asking again."""

@@ -11,7 +11,7 @@ import pytest
 
 from tenantcheck.config.profile import Operation
 from tenantcheck.engine.canaries import CanaryScanner
-from tenantcheck.engine.http import CredentialAuth, Http
+from tenantcheck.engine.http import CredentialAuth, Http, Limiter
 from tenantcheck.engine.redaction import Redactor
 from tenantcheck.errors import NotApplicable, TargetError
 from tenantcheck.reference import ReferenceConfig, running_reference
@@ -174,6 +174,29 @@ def token_checker(valid: set[str]) -> tuple[httpx.MockTransport, list[str]]:
         return httpx.Response(200 if token in valid else 401, json={})
 
     return httpx.MockTransport(handler), seen
+
+
+def test_an_urgent_request_takes_the_next_free_place_before_others_waiting() -> None:
+    """A request sent under the writes gate held apart (a cache check every write waits for) goes before
+    requests that queued earlier; the cap on requests in flight still holds."""
+    limiter = Limiter(rate=1000, concurrency=1)
+    order: list[str] = []
+
+    def take(name: str, urgent: bool) -> None:
+        with limiter.slot(urgent=urgent):
+            order.append(name)
+
+    with limiter.slot():  # the one place is taken
+        others = [threading.Thread(target=take, args=(f"plain-{i}", False)) for i in range(3)]
+        for thread in others:
+            thread.start()
+        time.sleep(0.05)  # the plain requests queue first
+        urgent = threading.Thread(target=take, args=("urgent", True))
+        urgent.start()
+        time.sleep(0.05)  # it queues behind them
+    for thread in [*others, urgent]:
+        thread.join(5)
+    assert order[0] == "urgent" and sorted(order[1:]) == ["plain-0", "plain-1", "plain-2"]
 
 
 def test_an_expired_token_is_renewed_once_and_the_request_sent_again() -> None:
