@@ -4,6 +4,7 @@ with a latency (127.0.0.1, started here), and its requests in flight over time, 
 
     .venv/bin/python benchmarks/inflight.py                  # 50 ms, N = 2, local.toml's [safety]
     .venv/bin/python benchmarks/inflight.py --latency 50 --bucket 0.1 -- --tenants 5
+    .venv/bin/python benchmarks/inflight.py --cap 32                # the cap the latency figure is judged at
 
 Each line is one bucket of the window: requests in flight on average (a bar against the cap) and the
 cases that sent them (``MainThread`` and ``tenantcheck-http`` are provisioning and teardown). The last
@@ -32,13 +33,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--latency", type=int, default=50, help="the target's latency per request (ms)")
     parser.add_argument("--bucket", type=float, default=0.05, help="seconds per line")
+    parser.add_argument("--cap", type=int, help="requests in flight at most (default: local.toml's max_concurrency)")
     parser.add_argument("extra", nargs="*", help="after --: more arguments for tenantcheck run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tenantcheck-inflight-") as tmp:
         target = start_target(args.latency)
         try:
             work = Path(tmp)
-            env_file = environment_file(work, target)
+            env_file = environment_file(work, target, **({"max_concurrency": args.cap} if args.cap else {}))
             out = work / "inflight.json"
             env = dict(os.environ, PYTEST_PLUGINS="inflight_plugin", INFLIGHT_OUT=str(out),
                        TENANTCHECK_ADMIN_TOKEN=target.admin_token,
@@ -52,7 +54,8 @@ def main() -> int:
             target.stop()
     if not events:
         raise SystemExit(f"the harness sent no request (exit {code}): run it with the same arguments to see why")
-    cap = int(tomllib.loads((ROOT / "environments" / "local.toml").read_text())["safety"]["max_concurrency"])
+    local = tomllib.loads((ROOT / "environments" / "local.toml").read_text())
+    cap = args.cap or int(local["safety"]["max_concurrency"])
     print(timeline(events, args.bucket, cap))
     window = max(end for _, end, _ in events) - min(start for start, _, _ in events)
     floor = len(events) * args.latency / 1000 / cap

@@ -30,7 +30,7 @@ def test_request_without_identity(world: World, check: Check, subject: Subject) 
         values.update(obj.address)
         control(world, victim, operation, obj.address, expect=world.expected(obj))
     created = None
-    with world.gate.shared(ANONYMOUS):  # registered before a list of the anonymous sender is compared
+    with world.creates.under_way(ANONYMOUS):  # registered before a list of the anonymous sender is compared
         reply = world.actor(ANONYMOUS).call(op, values)
         if kind == spec.creator and ok(reply):
             created = world.adopt(ANONYMOUS, resource, reply, values, None)

@@ -40,6 +40,7 @@ KEEPALIVE_SECONDS = 2.0
 TEMPLATE = "tenantcheck_template"  # request extension: the operation a request was made from
 EXCERPT = 2000
 LeakCallback = Callable[[str, list[Sighting], "Exchange"], None]
+QUIET = contextvars.ContextVar("tenantcheck_quiet", default=False)  # within Http.quiet(): the holder's requests
 
 
 class Limiter:
@@ -253,6 +254,7 @@ class Http:
         self._counting = threading.Lock()  # checks run on several threads: += alone would lose counts
         self._halted = threading.Event()
         self.writes = Gate()  # every write holds it shared; a check that tests a cache holds it exclusive
+        self.traffic = Gate()  # every request holds it shared, but those of a holder of quiet(), which has it alone
         self._clients: list[httpx.Client] = []
         self._tls: ssl.SSLContext | None = None  # one for all clients: loading the CA store takes ~50 ms
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="tenantcheck-http")
@@ -282,9 +284,30 @@ class Http:
 
     def gather(self, calls: Sequence[Callable[[], T]]) -> list[T]:
         """Run independent calls concurrently (within the concurrency cap); results in order. Each call runs
-        in a copy of the caller's context, so its findings go to the caller's check."""
-        futures = [self._pool.submit(contextvars.copy_context().run, call) for call in calls]
+        in a copy of the caller's context, so its findings go to the caller's check. Within ``quiet()`` the
+        calls get a pool of their own: the shared pool's threads may all be waiting for the quiet to end."""
+        if QUIET.get():
+            with ThreadPoolExecutor(self.limiter.concurrency, thread_name_prefix="tenantcheck-quiet") as own:
+                return self._gathered(own, calls)
+        return self._gathered(self._pool, calls)
+
+    @staticmethod
+    def _gathered(pool: ThreadPoolExecutor, calls: Sequence[Callable[[], T]]) -> list[T]:
+        futures = [pool.submit(contextvars.copy_context().run, call) for call in calls]
         return [future.result() for future in futures]
+
+    @contextmanager
+    def quiet(self) -> Iterator[None]:
+        """Meanwhile only the caller's requests (and those it gathers) reach the target: others wait before
+        they go out, after those in flight have ended. For a check that must tell its own requests' effects
+        on storage from those of the checks running beside it. The caller must not write: a request that
+        holds the writes gate waits for the quiet to end, and so may what the caller waits for."""
+        with self.traffic.exclusive():
+            token = QUIET.set(True)
+            try:
+                yield
+            finally:
+                QUIET.reset(token)
 
     @contextmanager
     def halted_meanwhile(self) -> Iterator[None]:
@@ -303,6 +326,7 @@ class Http:
             self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool = ThreadPoolExecutor(max_workers=self.limiter.concurrency, thread_name_prefix="tenantcheck-http")
         self.writes = Gate()
+        self.traffic = Gate()
 
     def halt(self) -> None:
         """From now on no new request goes out (``TargetError``) until ``halted_meanwhile`` ends: the run
@@ -417,7 +441,11 @@ class Actor:
                 raise TargetError(f"{method} {path}: not sent, the run is stopping")
             last = attempt == attempts - 1
             try:
+                # The writes gate outside the traffic gate: a request holding traffic while it waits for a cache
+                # check's writes gate would hold up a quiet that the cache check's own next request waits for.
+                # Both outside the place in flight: a request waiting for either takes no place.
                 with (self.http.writes.shared() if method not in SAFE else nullcontext(),
+                      nullcontext() if QUIET.get() else self.http.traffic.shared(),
                       self.http.limiter.slot(urgent=self.http.writes.held_apart())):
                     response = self.client.request(method, path, content=content, headers=send_headers,
                                                    extensions={TEMPLATE: template})

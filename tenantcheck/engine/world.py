@@ -39,7 +39,7 @@ from tenantcheck.engine.tenants import (
     tenant_labels,
 )
 from tenantcheck.errors import Inconclusive, NotApplicable, TargetError
-from tenantcheck.run.concurrency import Gate
+from tenantcheck.run.concurrency import Pending
 from tenantcheck.run.recording import Recorder
 
 RUNS_DIR = Path(".tenantcheck") / "runs"
@@ -60,6 +60,7 @@ class Settings:
     admin_token: str | None = None
     allow_production_writes: bool = False
     id_prefix: str = "tc"  # seeded tenants use "tcseed", so that cleanup of crashed runs never takes them
+    reached: bool = False  # the run's preflight had the target's health answer: the world does not ask again
 
     @property
     def mode(self) -> str:
@@ -143,7 +144,7 @@ class World:
     planned: list[str] = field(default_factory=list)  # tenant ids this run provisions (or tries to)
     faker: Faker = field(default_factory=Faker)
     closed: bool = False  # torn down: a second teardown (plugin.tear_down's fallback) does nothing
-    gate: Gate = field(default_factory=Gate)  # per tenant: creates shared, comparisons with them exclusive
+    creates: Pending = field(default_factory=Pending)  # per tenant: creates under way, till registered
     _serial: itertools.count[int] = field(default_factory=itertools.count, repr=False)  # public values
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # checks run on several threads
 
@@ -203,7 +204,8 @@ class World:
             self.redactor.add(settings.admin_token, "ADMIN_TOKEN")
             self.admin = self.http.actor("admin", CredentialAuth("Authorization", f"Bearer {settings.admin_token}"),
                                          scan=False)
-        self._check_reachable()
+        if not settings.reached:
+            self._check_reachable()
         self.provisioner = self._provisioner()
 
     def close(self) -> list[str]:
@@ -412,7 +414,7 @@ class World:
             parent = self.seeded(owner, spec.parent)
         operation = self.operation(f"{resource}.{spec.creator or 'create'}")
         context = {**values, **(parent_address(spec, parent))}
-        with self.gate.shared(owner):
+        with self.creates.under_way(owner):
             reply = self.actor(owner).call(operation, context, body=body)
             obj = self.adopt(owner, resource, reply, context, parent)
         return reply, obj
@@ -437,9 +439,10 @@ class World:
 
     def created_by(self, owner: str, resource: str | None = None) -> set[str]:
         """Ids of objects the run created as ``owner`` (of ``resource``, or of any), once every create of
-        ``owner``'s already under way is registered (``gate``): a listing taken before this call holds no
+        ``owner``'s already under way has ended (``creates``): a listing taken before this call holds no
         object of theirs that this lacks."""
-        with self.gate.exclusive(owner), self._lock:
+        self.creates.settled(owner)
+        with self._lock:
             return {obj.id for obj in self.created if obj.owner == owner and resource in (None, obj.resource)}
 
     def expected(self, obj: Obj) -> str:

@@ -1,19 +1,24 @@
 """Keeping checks that run at once (``tenantcheck.run.fanout``) from misreading each other's effects.
 
+``Pending`` counts work under way per key. A create, from its request to its registration, is
+``under_way(owner)``; a check that compares what the tenant lists (projects, search hits) with what the run
+created for it asks for the latter after the listing (``World.created_by``), once every create begun before
+it has ended (``settled(owner)``). So a project in the listing whose create was answered but not yet
+registered is not taken for a foreign one; a create begun after the listing was answered cannot be in it,
+and waits for nothing.
+
 ``Gate`` is a readers-writer lock per key: holders of ``shared(key)`` overlap each other, a holder of
 ``exclusive(key)`` has the key to itself (and announces itself first, so new shared holders wait behind
 it), and holders of ``apart(key)`` overlap each other but no shared holder. Two uses:
 
-- per tenant: a create, from its request to its registration, holds ``shared(owner)``; a check that
-  compares what the tenant lists (projects, search hits) with what the run created for it asks for the
-  latter after the listing, through ``exclusive(owner)`` (``World.created_by``). That waits for every
-  create already under way, so a project in the listing whose create was answered but not yet
-  registered is not taken for a foreign one, and the listing itself never waits;
 - for the target's caches: every write request holds ``Http.writes.shared()``; TX-05 holds it from
   warming a cache to the attempt on it, since any write empties caches and a shared cache entry can only
   be tested while nothing writes. On a URL of its own (a nonce in the query) it holds ``apart()``: other
   TX-05 checks may test their own URLs meanwhile. On the plain URL, which every pair shares, it holds
-  ``exclusive()``: no other TX-05 check may warm that URL between its warm-up and its attempt.
+  ``exclusive()``: no other TX-05 check may warm that URL between its warm-up and its attempt;
+- for storage: every request holds ``Http.traffic.shared()``, but those of a check within ``Http.quiet()``
+  (which holds it exclusive): TX-09 sweeps again in quiet when storage changed while it swept beside other
+  checks, so that what it finds is its own requests' doing.
 """
 
 from __future__ import annotations
@@ -22,6 +27,34 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+
+class Pending:
+    """Work under way per key, and a wait for the work begun before it (never for work begun after)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._begun: Counter[str] = Counter()  # per key: tickets handed out
+        self._open: dict[str, set[int]] = {}  # per key: tickets of work not ended
+
+    @contextmanager
+    def under_way(self, key: str = "") -> Iterator[None]:
+        with self._changed:
+            ticket = self._begun[key]
+            self._begun[key] += 1
+            self._open.setdefault(key, set()).add(ticket)
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._open[key].discard(ticket)
+                self._changed.notify_all()
+
+    def settled(self, key: str = "") -> None:
+        """Return once all work under ``key`` begun before this call has ended."""
+        with self._changed:
+            mark = self._begun[key]
+            self._changed.wait_for(lambda: min(self._open.get(key) or {mark}) >= mark)
 
 
 class Gate:

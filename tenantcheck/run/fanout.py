@@ -3,14 +3,16 @@
 A check spends nearly all its time waiting for the target, and pytest runs one test at a time. So when
 check k's call phase starts, the next checks (up to ``width`` at once) start on a thread pool with the
 arguments their fixtures would give them, and check k's call phase waits for its own body and re-raises
-its outcome. Setup, call and teardown hooks, reports and their order stay pytest's; only the bodies
-overlap, within the environment's limits (``Http``'s rate limiter and cap on requests in flight).
+its outcome. Check k's body runs on the pool too, if it did not run ahead: pytest's thread, while it
+waits, starts the next checks as others end. Setup, call and teardown hooks, reports and their order stay
+pytest's; only the bodies overlap, within the environment's limits (``Http``'s rate limiter and cap on
+requests in flight).
 
-A check runs ahead only when the plugin can give it everything it takes (``body_of``): session fixtures
-it takes must already be set up by an earlier check (their values are learned from that check's
-arguments). A check passed over only because such a fixture was not known yet (the inspector, first set
-up by a check further on) is tried again once a check brings a new one, unless pytest has reached it.
-Anything else runs in pytest's own call, as before. A check the plugin says must run
+A check runs on the pool only when the plugin can give it everything it takes (``body_of``): session
+fixtures it takes must already be set up by an earlier check (their values are learned from that check's
+arguments, or from its own once pytest has set them up for it). A check passed over only because such a
+fixture was not known yet (the inspector, first set up by a check further on) is tried again once a check
+brings a new one. Anything else runs in pytest's own call, as before. A check the plugin says must run
 ``alone`` (marked ``serial``, for one) does: nothing runs ahead past it, and it starts when all checks
 before it have finished.
 """
@@ -58,6 +60,8 @@ class FanOut:
         index = self.position.get(id(item))
         if index is None or self.alone(item):
             return False  # a check that runs alone: nothing ran ahead past it, nothing starts before it ends
+        if item.nodeid not in self.ahead:
+            self._start(index)  # on the pool too (if it can be): this thread goes on starting the next ones
         self._start_after(index)
         future = self.ahead.pop(item.nodeid, None)
         if future is None:
@@ -93,13 +97,13 @@ class FanOut:
     def _start_after(self, index: int) -> None:
         """Start checks after ``index`` while fewer than ``width`` run, and fewer than ``LOOKAHEAD`` times
         ``width`` wait (done or not) for their turn to be reported: first those passed over before a session
-        value they take was known (pytest calls those it has reached itself), then the next ones in order."""
+        value they take was known (one pytest has reached starts in its own call), then the next ones in order."""
         while self.again and self._room():
             position = self.again.popleft()
             if position > index and not self._start(position):
                 self.passed_over.append(position)
         while self.passed_over and self.passed_over[0] <= index:
-            self.passed_over.popleft()  # pytest has reached it: it calls it itself
+            self.passed_over.popleft()  # pytest has reached it: its own call starts it
         position = max(self.considered, index + 1)
         while position < len(self.items) and self._room():
             if self.alone(self.items[position]):

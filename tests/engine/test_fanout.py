@@ -15,7 +15,7 @@ import pytest
 
 from tenantcheck.engine.canaries import Sighting
 from tenantcheck.errors import TargetError
-from tenantcheck.run.concurrency import Gate
+from tenantcheck.run.concurrency import Gate, Pending
 from tenantcheck.run.fanout import FanOut
 from tenantcheck.run.recording import CheckContext, Recorder
 from tests.engine.test_http import Peak, make_http
@@ -43,6 +43,7 @@ class Bodies:
         self.most = 0
         self.lock = threading.Lock()
         self.fail: set[str] = set()
+        self.quick: set[str] = set()  # these end at once
 
     def body_of(self, item: Any, shared: dict[str, Any]) -> Callable[[], None]:
         def body() -> None:
@@ -50,7 +51,8 @@ class Bodies:
                 self.started.append(item.nodeid)
                 self.running += 1
                 self.most = max(self.most, self.running)
-            self.release.wait(WAIT)
+            if item.nodeid not in self.quick:
+                self.release.wait(WAIT)
             with self.lock:
                 self.running -= 1
             if item.nodeid in self.fail:
@@ -77,12 +79,13 @@ def test_the_next_checks_run_ahead_within_the_width() -> None:
     bodies = Bodies()
     run, items = fanout([f"c{i}" for i in range(10)], 3, bodies)
     threading.Timer(0.05, bodies.release.set).start()
-    assert run.call(items[0]) is False  # the current check is pytest's; the next three start meanwhile
-    wait_until(lambda: len(bodies.started) == 3)
-    assert sorted(bodies.started) == ["c1", "c2", "c3"]
+    # The current check runs on the pool too (pytest's thread goes on starting the next ones), the next
+    # two beside it, and no more until one ends.
+    assert run.call(items[0]) is True
+    assert sorted(bodies.started[:3]) == ["c0", "c1", "c2"]
     for item in items[1:]:
         assert run.call(item) is True
-    assert bodies.most <= 3 and sorted(bodies.started) == [f"c{i}" for i in range(1, 10)]
+    assert bodies.most == 3 and sorted(bodies.started) == [f"c{i}" for i in range(10)]
     run.close()
 
 
@@ -95,7 +98,7 @@ def test_a_slow_check_does_not_hold_up_the_checks_after_it() -> None:
             started.append(item.nodeid)
             if item.nodeid == "c1":  # ends once all the others have started (or after WAIT)
                 deadline = time.monotonic() + WAIT
-                while len(started) < 7 and time.monotonic() < deadline:
+                while len(started) < 8 and time.monotonic() < deadline:
                     time.sleep(0.005)
                 seen_by_slow.append(len(started))
 
@@ -105,7 +108,7 @@ def test_a_slow_check_does_not_hold_up_the_checks_after_it() -> None:
     run = FanOut(items, 2, body_of, lambda item: False)
     run.call(items[0])
     assert run.call(items[1]) is True  # while c1 ran, its neighbour's thread went on with the rest
-    assert seen_by_slow == [7] and sorted(started) == [f"c{i}" for i in range(1, 8)]
+    assert seen_by_slow == [8] and sorted(started) == [f"c{i}" for i in range(8)]
     run.close()
 
 
@@ -126,21 +129,22 @@ def test_a_serial_check_runs_alone() -> None:
     bodies = Bodies()
     bodies.release.set()
     run, items = fanout(["c0", "c1", "s2", "c3", "c4"], 8, bodies, serial=frozenset({"s2"}))
-    run.call(items[0])
+    assert run.call(items[0]) is True
     wait_until(lambda: "c1" in bodies.started)
-    assert bodies.started == ["c1"]  # nothing past the serial check starts before it has run
+    assert sorted(bodies.started) == ["c0", "c1"]  # nothing past the serial check starts before it has run
     assert run.call(items[1]) is True
     assert run.call(items[2]) is False  # pytest calls the serial check itself, with nothing in flight
-    assert bodies.started == ["c1"]
-    assert run.call(items[3]) is False  # the first one after it is pytest's again; the rest run ahead
-    wait_until(lambda: "c4" in bodies.started)
+    assert sorted(bodies.started) == ["c0", "c1"]
+    assert run.call(items[3]) is True  # the ones after it run on the pool again
     assert run.call(items[4]) is True
+    assert sorted(bodies.started) == ["c0", "c1", "c3", "c4"]
     run.close()
 
 
 def test_a_check_passed_over_for_a_session_value_runs_ahead_once_it_is_known() -> None:
     """Checks that take a session fixture no earlier check has received yet (the inspector) are passed over,
-    then run ahead once a check brings it, except one pytest has reached meanwhile: pytest calls that one."""
+    then run ahead once a check brings it; the first that takes it runs on the pool once pytest has set it
+    up for it."""
     started: list[str] = []
     needs_inspector = {"c2", "c3", "c4", "c6"}
 
@@ -153,21 +157,22 @@ def test_a_check_passed_over_for_a_session_value_runs_ahead_once_it_is_known() -
     items[2].funcargs = {"inspector": "the inspector"}  # c2 is the first that takes it: pytest sets it up
     items[2]._fixtureinfo = SimpleNamespace(name2fixturedefs={"inspector": [SimpleNamespace(scope="session")]})
     run = FanOut(items, 8, body_of, lambda item: False)
-    assert run.call(items[0]) is False
-    wait_until(lambda: sorted(started) == ["c1", "c5", "c7"])
+    assert run.call(items[0]) is True
+    wait_until(lambda: sorted(started) == ["c0", "c1", "c5", "c7"])
     assert run.call(items[1]) is True
-    assert run.call(items[2]) is False  # pytest set the inspector up for c2 and calls it; now it is known
-    wait_until(lambda: sorted(started) == ["c1", "c3", "c4", "c5", "c6", "c7"])
+    assert run.call(items[2]) is True  # pytest set the inspector up for c2: now it is known
+    wait_until(lambda: sorted(started) == [f"c{i}" for i in range(8)])
     assert all(run.call(item) is True for item in items[3:])
-    assert sorted(started) == ["c1", "c3", "c4", "c5", "c6", "c7"]  # each ran once, c2 only in pytest's call
+    assert sorted(started) == [f"c{i}" for i in range(8)]  # each ran once
     run.close()
 
 
 def test_close_drops_waiting_checks_and_halts_running_ones() -> None:
     bodies = Bodies()
+    bodies.quick = {"c0"}
     run, items = fanout([f"c{i}" for i in range(6)], 2, bodies)
-    run.call(items[0])
-    wait_until(lambda: len(bodies.started) == 2)
+    assert run.call(items[0]) is True  # c0 ended; c1 and c2 run, blocked
+    wait_until(lambda: bodies.running == 2)
     halts: list[bool] = []
 
     @contextmanager
@@ -178,11 +183,47 @@ def test_close_drops_waiting_checks_and_halts_running_ones() -> None:
         halts.append(False)
 
     run.close(halted)
-    assert halts == [True, False] and sorted(bodies.started) == ["c1", "c2"] and bodies.running == 0
+    assert halts == [True, False] and sorted(bodies.started) == ["c0", "c1", "c2"] and bodies.running == 0
+
+
+def test_settled_waits_for_work_begun_before_it_and_holds_up_none_begun_after() -> None:
+    """A comparison with the owner's creates waits for one answered but not registered yet; a create begun
+    meanwhile neither waits for the comparison nor holds it up; another owner's creates never count."""
+    pending = Pending()
+    order: list[str] = []
+    finish = {"create-1": threading.Event(), "create-2": threading.Event()}
+
+    def create(name: str) -> None:
+        with pending.under_way("tenant-a"):
+            order.append(f"{name} started")
+            finish[name].wait(WAIT)
+            order.append(f"{name} registered")
+
+    def compare() -> None:
+        pending.settled("tenant-a")
+        order.append("compared")
+
+    first = threading.Thread(target=create, args=("create-1",))
+    first.start()
+    wait_until(lambda: "create-1 started" in order)
+    comparison = threading.Thread(target=compare)
+    comparison.start()
+    time.sleep(0.05)
+    second = threading.Thread(target=create, args=("create-2",))
+    second.start()
+    wait_until(lambda: "create-2 started" in order)  # it did not wait for the comparison
+    assert "compared" not in order
+    finish["create-1"].set()
+    comparison.join(WAIT)
+    assert order == ["create-1 started", "create-2 started", "create-1 registered", "compared"]
+    finish["create-2"].set()
+    second.join(WAIT)
+    with pending.under_way("tenant-b"):
+        pending.settled("tenant-a")  # returns at once: other owners' work never counts
 
 
 def test_exclusive_waits_for_shared_holders_and_holds_new_ones() -> None:
-    """A comparison (exclusive) waits for a create in flight (shared) and holds the next create back."""
+    """An exclusive holder (a cache check) waits for shared holders (writes) and holds new ones back."""
     gate = Gate()
     order: list[str] = []
     creating = threading.Event()

@@ -199,6 +199,28 @@ def test_an_urgent_request_takes_the_next_free_place_before_others_waiting() -> 
     assert order[0] == "urgent" and sorted(order[1:]) == ["plain-0", "plain-1", "plain-2"]
 
 
+def test_within_quiet_only_the_holders_requests_reach_the_target() -> None:
+    """While a check holds the quiet, other threads' requests wait, even when they fill the shared pool of
+    ``gather``; the holder's own gathered requests go out meanwhile, and the others after it."""
+    paths: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        return httpx.Response(200)
+
+    with make_http(httpx.MockTransport(handler), concurrency=2) as http:
+        actor = http.actor("tenant-a")
+        others = threading.Thread(target=http.gather, args=([lambda: actor.request("GET", "/other")] * 6,))
+        with http.quiet():
+            others.start()
+            time.sleep(0.05)  # the others take both threads of the shared pool, and wait
+            http.gather([lambda: actor.request("GET", "/mine")] * 4)
+            during = list(paths)
+        others.join(5)
+    assert during == ["/mine"] * 4
+    assert paths[4:] == ["/other"] * 6
+
+
 def test_an_expired_token_is_renewed_once_and_the_request_sent_again() -> None:
     transport, seen = token_checker({"Bearer fresh"})
     renewals: list[str] = []
