@@ -622,19 +622,24 @@ def bench_scaling(work: Path, args: argparse.Namespace) -> dict[str, Any]:
                          "rps": round(run.rate, 1), "maxrss_mb": run.maxrss_mb,
                          "tree_peak_rss_mb": run.tree_peak_rss_mb, "exit_code": run.exit_code,
                          "verdicts": run.verdicts})
-        if 20 in args.ns:  # what a run at N = 20 costs as users run it: --pairs' default (ring above 5)
-            ring = run_catalog("tenants20-default-pairs", env_file, target.admin_token, work, tenants=20,
-                               target_pid=target.process.pid)
-            log(f"[tenants 20, default pairs] {ring.checks} checks in {ring.window_seconds:.1f} s, "
-                f"maxrss {ring.maxrss_mb} MB, exit {ring.exit_code}")
+        # What a run at N = 20 costs as users run it: --pairs' default (ring above 5). Its peak is judged
+        # by the largest of --repeat runs: one run's peak may miss a transient another meets.
+        rings = []
+        for index in range(args.repeat if 20 in args.ns else 0):
+            rings.append(run_catalog(f"tenants20-default-pairs-{index}", env_file, target.admin_token, work,
+                                     tenants=20, target_pid=target.process.pid))
+            log(f"[tenants 20, default pairs] {rings[-1].checks} checks in {rings[-1].window_seconds:.1f} s, "
+                f"maxrss {rings[-1].maxrss_mb} MB, exit {rings[-1].exit_code}")
     first, last = rows[0], rows[-1]
     result: dict[str, Any] = {"rows": rows, "per_check_ratio": round(last["per_check_ms"] / first["per_check_ms"], 2),
                               "ratio_between": [first["tenants"], last["tenants"]]}
     n20 = next((row for row in rows if row["tenants"] == 20), None)
     result["peak_rss_mb"] = n20["maxrss_mb"] if n20 else None
-    if 20 in args.ns:
+    if rings:
+        ring = max(rings, key=lambda run: run.maxrss_mb)
         result["default_pairs_n20"] = {"checks": ring.checks, "window_seconds": ring.window_seconds,
-                                       "maxrss_mb": ring.maxrss_mb, "exit_code": ring.exit_code}
+                                       "maxrss_mb": ring.maxrss_mb, "exit_code": ring.exit_code,
+                                       "maxrss_mb_runs": [run.maxrss_mb for run in rings]}
     return result
 
 
@@ -735,8 +740,9 @@ def table(results: dict[str, Any]) -> str:
             judge("peak_rss_mb", rss))
         ring = scaling.get("default_pairs_n20")
         if ring:
-            row(f"peak RSS, N = 20, default pairs ({ring['checks']} checks)", f"{ring['maxrss_mb']:.0f} MB",
-                "<= 100 MB", judge("peak_rss_default_mb", ring["maxrss_mb"]))
+            runs = len(ring.get("maxrss_mb_runs", [0]))
+            row(f"peak RSS, N = 20, default pairs (largest of {runs})", f"{ring['maxrss_mb']:.0f} MB", "<= 100 MB",
+                judge("peak_rss_default_mb", ring["maxrss_mb"]))
     generic = results.get("generic")
     if generic:
         row(f"generic catalog ({generic['profile']}): {generic['checks']} checks", f"{generic['window_seconds']:.2f} s",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -197,6 +198,14 @@ def test_an_urgent_request_takes_the_next_free_place_before_others_waiting() -> 
     for thread in [*others, urgent]:
         thread.join(5)
     assert order[0] == "urgent" and sorted(order[1:]) == ["plain-0", "plain-1", "plain-2"]
+
+
+def test_only_an_https_target_loads_the_ca_store() -> None:
+    """An http target's clients get a context that trusts no certificate (nothing to load; an https URL
+    reached anyway fails verification); an https target's, the CA store, verified with host names."""
+    with make_http(base_url="http://127.0.0.1:9") as plain, make_http(base_url="https://127.0.0.1:9") as tls:
+        assert plain._tls_context().get_ca_certs() == [] and plain._tls_context().verify_mode == ssl.CERT_REQUIRED
+        assert tls._tls_context().get_ca_certs() and tls._tls_context().check_hostname
 
 
 def test_within_quiet_only_the_holders_requests_reach_the_target() -> None:
