@@ -260,7 +260,7 @@ class CatalogRun:
     load_after: float
     target_cpu_seconds: float  # the target process's CPU time during the whole harness process
     verdicts: dict[str, int]
-    maxrss_mb: float  # ru_maxrss from wait4: the largest single process of the harness
+    maxrss_mb: float  # VmHWM (the probe): the largest single process of the harness
     tree_peak_rss_mb: float  # peak of the summed RSS of the harness's process tree, polled
     workers: list[dict[str, Any]] = field(default_factory=list)
 
@@ -381,7 +381,10 @@ def run_catalog(label: str, env_file: Path, admin_token: str, workdir: Path, *, 
         load_after=loadavg(),
         target_cpu_seconds=round(target_cpu, 3),
         verdicts=verdicts,
-        maxrss_mb=round(usage.ru_maxrss / 1024, 1),  # kB on Linux
+        # The largest process's own peak (VmHWM, from the probe): ru_maxrss would include this script's
+        # resident memory at the fork, which Linux carries over into the child's figure.
+        maxrss_mb=max((r["peak_rss_mb"] for r in records if r.get("peak_rss_mb")),
+                      default=round(usage.ru_maxrss / 1024, 1)),  # kB on Linux
         tree_peak_rss_mb=round(peak[0] / 2**20, 1),
         workers=ran,
     )

@@ -14,6 +14,12 @@ JSON line to the file named by ``TCBENCH_OUT`` at the end of its session:
   ``requests_at_last_call``: sent up to the end of the last call (what the report's ``stats`` counts).
 
 ``time.time()`` is used so that the windows of several processes can be combined.
+
+- ``peak_rss_mb``: the process's peak resident memory (``VmHWM``), read at the very end (after the
+  reports are written). Not ``ru_maxrss``: Linux carries a parent's resident memory at the fork over into
+  the child's ``ru_maxrss``, so a harness started by a large benchmark process would report that.
+
+The record is written when pytest unconfigures (the last hook), so that it covers the reports too.
 """
 
 from __future__ import annotations
@@ -71,11 +77,24 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         _state["requests"] = _sent(item.config)
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
+def peak_rss_mb() -> float | None:
+    """This process's peak resident memory since it started (``VmHWM``), or ``None`` off Linux."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)  # kB
+    except OSError:
+        pass
+    return None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
     out = os.environ.get("TCBENCH_OUT")
     if not out:
         return
-    worker = getattr(session.config, "workerinput", {}).get("workerid", "main")
-    record = {**_state, "worker": worker, "pid": os.getpid()}
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    record = {**_state, "worker": worker, "pid": os.getpid(), "peak_rss_mb": peak_rss_mb()}
     with open(out, "a", encoding="utf-8") as stream:
         stream.write(json.dumps(record) + "\n")
