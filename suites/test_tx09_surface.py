@@ -103,10 +103,12 @@ def test_surface_writes(world: World, inspector: StorageInspector, check: Check,
 
     with world.http.writes.exclusive():
         changes, _ = wrote(templates)
-    if changes:
+    localized: list[tuple[str, list[str], list[Reply]]] = []
+    if changes:  # by a GET of the sweep, or by a check beside it: again with the target to ourselves
         with world.http.quiet():
             changes, _ = wrote(templates)
-            localized = [(template, *wrote([template])) for template in templates] if changes else []
+            if changes:
+                localized = [(template, *wrote([template])) for template in templates]
     if not changes:
         # A GET that rewrites or "fixes" tenants' data has nothing to show on a target holding none.
         victims_hold_data(world, check, sorted(world.tenants)[:1])

@@ -304,8 +304,9 @@ class Http:
     def quiet(self) -> Iterator[None]:
         """Meanwhile only the caller's requests (and those it gathers) reach the target: others wait before
         they go out, after those in flight have ended. For a check that must tell its own requests' effects
-        on storage from those of the checks running beside it. The caller must not write: a request that
-        holds the writes gate waits for the quiet to end, and so may what the caller waits for."""
+        on storage from those of the checks running beside it. The holder must not write: a cache check may
+        hold the writes gate while its next request waits for the quiet to end, and the write would wait
+        for that check."""
         with self.traffic.exclusive():
             token = QUIET.set(True)
             try:
