@@ -7,9 +7,9 @@ it has ended (``settled(owner)``). So a project in the listing whose create was 
 registered is not taken for a foreign one; a create begun after the listing was answered cannot be in it,
 and waits for nothing.
 
-``Gate`` is a readers-writer lock per key: holders of ``shared(key)`` overlap each other, a holder of
-``exclusive(key)`` has the key to itself (and announces itself first, so new shared holders wait behind
-it), and holders of ``apart(key)`` overlap each other but no shared holder. Two uses:
+``Gate`` is a readers-writer lock: holders of ``shared()`` overlap each other, a holder of ``exclusive()``
+has the gate to itself (and announces itself first, so new shared holders wait behind it), and holders of
+``apart()`` overlap each other but no shared holder. Two uses:
 
 - for the target's caches: every write request holds ``Http.writes.shared()``; TX-05 holds it from
   warming a cache to the attempt on it, since any write empties caches and a shared cache entry can only
@@ -58,71 +58,59 @@ class Pending:
 
 
 class Gate:
-    """Readers-writer lock per key, with a third kind of holder. ``shared`` holders overlap each other;
-    ``apart`` holders overlap each other but no shared holder; an ``exclusive`` holder has the key to
-    itself. Apart and exclusive holders announce themselves first, so new shared holders wait behind
-    them (and new apart holders behind an exclusive one). Never take a kind while holding another."""
+    """Readers-writer lock with a third kind of holder. ``shared`` holders overlap each other; ``apart``
+    holders overlap each other but no shared holder; an ``exclusive`` holder has the gate to itself. Apart
+    and exclusive holders announce themselves first, so new shared holders wait behind them (and new apart
+    holders behind an exclusive one). Never take a kind while holding another."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
-        self._shared: Counter[str] = Counter()
-        self._apart: Counter[str] = Counter()  # holding
-        self._apart_announced: Counter[str] = Counter()  # holding or waiting
-        self._exclusive: Counter[str] = Counter()  # holding
-        self._exclusive_announced: Counter[str] = Counter()  # holding or waiting
+        self._held: Counter[str] = Counter()  # per kind: holding
+        self._announced: Counter[str] = Counter()  # apart and exclusive: holding or waiting
         self._mine = threading.local()  # how many apart or exclusive holds this thread has
 
     @contextmanager
-    def shared(self, key: str = "") -> Iterator[None]:
+    def shared(self) -> Iterator[None]:
         with self._changed:
-            self._changed.wait_for(lambda: not self._exclusive_announced[key] and not self._apart_announced[key])
-            self._shared[key] += 1
+            self._changed.wait_for(lambda: not self._announced["exclusive"] and not self._announced["apart"])
+            self._held["shared"] += 1
         try:
             yield
         finally:
-            self._leave(key, self._shared)
+            self._leave("shared", announced=False)
 
     @contextmanager
-    def apart(self, key: str = "") -> Iterator[None]:
-        with self._taken(key, self._apart, self._apart_announced,
-                         lambda: not self._shared[key] and not self._exclusive[key]):
+    def apart(self) -> Iterator[None]:
+        with self._taken("apart", lambda: not self._held["shared"] and not self._held["exclusive"]):
             yield
 
     @contextmanager
-    def exclusive(self, key: str = "") -> Iterator[None]:
-        with self._taken(key, self._exclusive, self._exclusive_announced,
-                         lambda: not self._shared[key] and not self._apart[key]):
+    def exclusive(self) -> Iterator[None]:
+        with self._taken("exclusive", lambda: not self._held["shared"] and not self._held["apart"]):
             yield
 
     @contextmanager
-    def _taken(self, key: str, holding: Counter[str], announced: Counter[str],
-               free: Callable[[], bool]) -> Iterator[None]:
+    def _taken(self, kind: str, free: Callable[[], bool]) -> Iterator[None]:
         """Wait behind an exclusive holder (or one announced), announce, wait until ``free()``, hold."""
         with self._changed:
-            self._changed.wait_for(lambda: not self._exclusive_announced[key])  # one exclusive holder at a time
-            announced[key] += 1
+            self._changed.wait_for(lambda: not self._announced["exclusive"])  # one exclusive holder at a time
+            self._announced[kind] += 1
             self._changed.wait_for(free)
-            holding[key] += 1
-        try:
-            with self._held():
-                yield
-        finally:
-            self._leave(key, holding, announced)
-
-    def held_apart(self) -> bool:
-        """Whether this thread holds a key apart or alone (its requests hold up every shared holder)."""
-        return bool(getattr(self._mine, "holds", 0))
-
-    @contextmanager
-    def _held(self) -> Iterator[None]:
+            self._held[kind] += 1
         self._mine.holds = getattr(self._mine, "holds", 0) + 1
         try:
             yield
         finally:
             self._mine.holds -= 1
+            self._leave(kind, announced=True)
 
-    def _leave(self, key: str, *counters: Counter[str]) -> None:
+    def held_apart(self) -> bool:
+        """Whether this thread holds the gate apart or alone (its requests hold up every shared holder)."""
+        return bool(getattr(self._mine, "holds", 0))
+
+    def _leave(self, kind: str, *, announced: bool) -> None:
         with self._changed:
-            for counter in counters:
-                counter[key] -= 1
+            self._held[kind] -= 1
+            if announced:
+                self._announced[kind] -= 1
             self._changed.notify_all()

@@ -223,42 +223,40 @@ def test_settled_waits_for_work_begun_before_it_and_holds_up_none_begun_after() 
 
 
 def test_exclusive_waits_for_shared_holders_and_holds_new_ones() -> None:
-    """An exclusive holder (a cache check) waits for shared holders (writes) and holds new ones back."""
+    """A cache check (exclusive) waits for a write in flight (shared) and holds the next write back."""
     gate = Gate()
     order: list[str] = []
-    creating = threading.Event()
-    finish_create = threading.Event()
+    writing = threading.Event()
+    finish_write = threading.Event()
 
-    def create(name: str, hold: threading.Event | None = None) -> None:
-        with gate.shared("tenant-a"):
-            order.append(f"{name} registered" if hold is None else f"{name} started")
+    def write(name: str, hold: threading.Event | None = None) -> None:
+        with gate.shared():
+            order.append(f"{name} answered" if hold is None else f"{name} sent")
             if hold is not None:
-                creating.set()
+                writing.set()
                 hold.wait(WAIT)
-                order.append(f"{name} registered")
+                order.append(f"{name} answered")
 
-    def compare() -> None:
-        with gate.exclusive("tenant-a"):
-            order.append("compared")
+    def test_cache() -> None:
+        with gate.exclusive():
+            order.append("cache tested")
             time.sleep(0.05)
-            order.append("compared done")
+            order.append("cache done")
 
-    first = threading.Thread(target=create, args=("create-1", finish_create))
+    first = threading.Thread(target=write, args=("write-1", finish_write))
     first.start()
-    creating.wait(WAIT)
-    comparison = threading.Thread(target=compare)
-    comparison.start()
+    writing.wait(WAIT)
+    cache = threading.Thread(target=test_cache)
+    cache.start()
     time.sleep(0.05)
-    assert "compared" not in order  # a create of the owner is answered but not registered yet
-    second = threading.Thread(target=create, args=("create-2",))
+    assert "cache tested" not in order  # a write is still in flight
+    second = threading.Thread(target=write, args=("write-2",))
     second.start()
     time.sleep(0.05)
-    finish_create.set()
-    for thread in (first, comparison, second):
+    finish_write.set()
+    for thread in (first, cache, second):
         thread.join(WAIT)
-    assert order == ["create-1 started", "create-1 registered", "compared", "compared done", "create-2 registered"]
-    with gate.shared("tenant-b"), gate.exclusive("tenant-a"):  # other keys never wait
-        pass
+    assert order == ["write-1 sent", "write-1 answered", "cache tested", "cache done", "write-2 answered"]
 
 
 def test_exclusive_holders_take_turns() -> None:
